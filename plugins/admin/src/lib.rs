@@ -1,0 +1,1 @@
+//! The `admin` plugin (work in progress).

@@ -1,0 +1,1 @@
+//! The `api` plugin (work in progress).

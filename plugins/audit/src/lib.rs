@@ -1,0 +1,1 @@
+//! The `audit` plugin (work in progress).

@@ -1,0 +1,1 @@
+//! The `backup` plugin (work in progress).

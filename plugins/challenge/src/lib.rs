@@ -1,0 +1,1 @@
+//! The `challenge` plugin (work in progress).

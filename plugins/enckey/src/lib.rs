@@ -1,0 +1,1 @@
+//! The `enckey` plugin (work in progress).

@@ -1,0 +1,1 @@
+//! The `policy` plugin (work in progress).

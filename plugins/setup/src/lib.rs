@@ -1,0 +1,1 @@
+//! The `setup` plugin (work in progress).
