@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 /// Arguments of `enckey combine`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Share files (lines starting with `#` are ignored); without files the shares are asked
-    /// for on the terminal one by one
+    /// Share files (lines starting with `#` are ignored; `-` reads stdin); without files the
+    /// shares are asked for on the terminal one by one
     pub files: Vec<PathBuf>,
     /// Where to write the key (mode 0400) [default: PI_ENCFILE]
     #[arg(short = 'o', long = "out", value_name = "OUT")]
@@ -39,10 +39,15 @@ pub fn run(host: &Host, args: Args) -> Result<i32> {
         read_from_terminal(host, &mut c)?;
     } else {
         'files: for f in &args.files {
-            let text = Zeroizing::new(
+            let text = Zeroizing::new(if f.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .context(ErrorKind::Failed, "cannot read shares from stdin")?;
+                s
+            } else {
                 std::fs::read_to_string(f)
-                    .with_context(ErrorKind::Failed, || format!("cannot read {}", f.display()))?,
-            );
+                    .with_context(ErrorKind::Failed, || format!("cannot read {}", f.display()))?
+            });
             for line in text.lines() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
