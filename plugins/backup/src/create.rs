@@ -434,8 +434,16 @@ pub fn run(host: &Host, a: CreateArgs) -> Result<i32> {
     w.add_bytes(HEADER_NAME, &header_json, now_meta)
         .map_err(werr)?;
 
+    let mut exclude = vec![dir.clone()];
+    if let Some(p) = &sqlite_path {
+        // The live database is backed up through its snapshot, never as a (torn) file copy.
+        exclude.push(p.clone());
+        for suffix in ["-wal", "-shm", "-journal"] {
+            exclude.push(PathBuf::from(format!("{}{suffix}", p.display())));
+        }
+    }
     let mut walk = Walk {
-        exclude: vec![dir.clone()],
+        exclude,
         key: key_canon,
         include_key: a.enckey,
         host,

@@ -213,6 +213,102 @@ pub fn load_pg(
     run_with_stdin(cmd, "psql", |w| feed_db(path, unlock, scan, w))
 }
 
+/// Moves a pg_dump plain dump into another schema: outside `COPY` data, every `public.` becomes
+/// `"<schema>".` (table names, sequence names inside `setval('public.x')`, defaults).
+struct PgSchemaRewrite<W: Write> {
+    inner: W,
+    target: Vec<u8>,
+    line: Vec<u8>,
+    in_copy: bool,
+}
+
+impl<W: Write> PgSchemaRewrite<W> {
+    fn new(inner: W, schema: &str) -> Self {
+        PgSchemaRewrite {
+            inner,
+            target: format!("{}.", pgq(schema)).into_bytes(),
+            line: Vec::new(),
+            in_copy: false,
+        }
+    }
+    fn line_out(&mut self) -> io::Result<()> {
+        let line = std::mem::take(&mut self.line);
+        if self.in_copy {
+            if line == b"\\.\n" || line == b"\\." {
+                self.in_copy = false;
+            }
+            return self.inner.write_all(&line);
+        }
+        if line.starts_with(b"COPY ") && line.trim_ascii_end().ends_with(b"FROM stdin;") {
+            self.in_copy = true;
+        }
+        let mut out = Vec::with_capacity(line.len() + 16);
+        let mut i = 0;
+        while i < line.len() {
+            if line[i..].starts_with(b"public.") {
+                out.extend_from_slice(&self.target);
+                i += 7;
+            } else {
+                out.push(line[i]);
+                i += 1;
+            }
+        }
+        self.inner.write_all(&out)
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        if !self.line.is_empty() {
+            self.line_out()?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Write for PgSchemaRewrite<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+            self.line.extend_from_slice(&rest[..=i]);
+            self.line_out()?;
+            rest = &rest[i + 1..];
+        }
+        self.line.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Loads a PostgreSQL dump into a new schema `schema` of the URI's database (for
+/// `verify --restore-test` when the user may not create databases).
+pub fn load_pg_into_schema(
+    path: &Path,
+    unlock: &Unlock,
+    scan: &Scan,
+    uri: &DbUri,
+    schema: &str,
+) -> Result<()> {
+    let mut cmd = Command::new(tools::psql()?);
+    cmd.args([
+        "-X",
+        "-q",
+        "--single-transaction",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-f",
+        "-",
+    ])
+    .envs(tools::pg_env(uri, None));
+    run_with_stdin(cmd, "psql", |w| {
+        let mut rw = PgSchemaRewrite::new(w, schema);
+        rw.write_all(format!("CREATE SCHEMA {};\n", pgq(schema)).as_bytes())
+            .map_err(|e| Error::failed("cannot write to psql").with_source(&e))?;
+        feed_db(path, unlock, scan, &mut rw)?;
+        rw.finish()
+            .map_err(|e| Error::failed("cannot write to psql").with_source(&e))
+    })
+}
+
 /// Runs one SQL text with psql on `database`; returns the unaligned, tuples-only output.
 pub fn pg_sql(uri: &DbUri, database: Option<&str>, sql: &str) -> Result<String> {
     let mut cmd = Command::new(tools::psql()?);
@@ -267,13 +363,20 @@ pub fn lit(s: &str, mysql: bool) -> String {
     format!("'{t}'")
 }
 
-/// Rows per table in a PostgreSQL database (schema public), for the tables given.
+/// Rows per table in a PostgreSQL database (in `schema`, default public), for the tables given.
 pub fn pg_counts(
     uri: &DbUri,
     database: Option<&str>,
+    schema: Option<&str>,
     tables: &[String],
 ) -> Result<BTreeMap<String, u64>> {
-    count_via(tables, |sql| pg_sql(uri, database, sql), pgq, false)
+    let schema = schema.unwrap_or("public").to_string();
+    count_via(
+        tables,
+        |sql| pg_sql(uri, database, sql),
+        |t| format!("{}.{}", pgq(&schema), pgq(t)),
+        false,
+    )
 }
 
 /// Rows per table in a MariaDB database, for the tables given.
@@ -327,6 +430,25 @@ pub fn looks_like_sqlite(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pg_schema_rewrite_leaves_copy_data_alone() {
+        let dump = "SELECT pg_catalog.setval('public.audit_seq', 5, true);\nCREATE TABLE public.a (x text);\nCOPY public.a (x) FROM stdin;\npublic.data\n\\.\nALTER TABLE ONLY public.a ADD CONSTRAINT a_pk PRIMARY KEY (x);\n";
+        for step in [1usize, 4, 1000] {
+            let mut out = Vec::new();
+            {
+                let mut r = PgSchemaRewrite::new(&mut out, "rt");
+                for c in dump.as_bytes().chunks(step) {
+                    r.write_all(c).expect("w");
+                }
+                r.finish().expect("f");
+            }
+            assert_eq!(
+                String::from_utf8(out).expect("utf8"),
+                "SELECT pg_catalog.setval('\"rt\".audit_seq', 5, true);\nCREATE TABLE \"rt\".a (x text);\nCOPY \"rt\".a (x) FROM stdin;\npublic.data\n\\.\nALTER TABLE ONLY \"rt\".a ADD CONSTRAINT a_pk PRIMARY KEY (x);\n"
+            );
+        }
+    }
 
     #[test]
     fn legacy_filter_drops_use_and_create_database() {

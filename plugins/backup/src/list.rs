@@ -139,10 +139,7 @@ pub fn run(host: &Host, a: ListArgs) -> Result<i32> {
         } else {
             read_header(&f.path)
         };
-        let key = match &header {
-            Some(h) => Some(h.key_included),
-            None => None,
-        };
+        let key = header.as_ref().map(|h| h.key_included);
         let state = if a.verify && !f.encrypted {
             match scan::scan(&f.path, &Unlock::default()) {
                 Ok(s) => {

@@ -205,6 +205,7 @@ fn plan_files(
     scan: &Scan,
     root: &Path,
     live_uri: Option<&str>,
+    skip: &[PathBuf],
 ) -> Result<Vec<FilePlan>> {
     let mut plans = Vec::new();
     let mut symlinks: Vec<String> = Vec::new();
@@ -222,6 +223,10 @@ fn plan_files(
             symlinks.push(rel.clone());
         }
         let dest = root.join(&rel);
+        if skip.contains(&dest) {
+            // a copy of the SQLite database file itself: the dump is what gets restored
+            continue;
+        }
         if let Ok(md) = fs::symlink_metadata(&dest) {
             let is_dir = md.is_dir();
             if (m.kind == Kind::Dir) != is_dir {
@@ -451,7 +456,13 @@ fn sqlite_after_swap(dest: &Path) {
 }
 
 /// Loads a MariaDB dump into a staging database and swaps it in with one atomic RENAME TABLE.
-pub fn restore_mysql(path: &Path, unlock: &Unlock, scan: &Scan, u: &DbUri) -> Result<()> {
+pub fn restore_mysql(
+    host: &Host,
+    path: &Path,
+    unlock: &Unlock,
+    scan: &Scan,
+    u: &DbUri,
+) -> Result<()> {
     let cnf = MyCnf::new(u)?;
     let live = u.database.clone();
     let pid = std::process::id();
@@ -469,20 +480,20 @@ pub fn restore_mysql(path: &Path, unlock: &Unlock, scan: &Scan, u: &DbUri) -> Re
         Error::failed(format!("database {live} does not exist on the server"))
             .with_hint("create the database (and grant the privacyIDEA user access) first")
     })?;
-    my_sql(
+    if my_sql(
         &cnf,
         &format!(
             "DROP DATABASE IF EXISTS {s}; CREATE DATABASE {s} CHARACTER SET {charset} COLLATE {collation};",
             s = myq(&stage)
         ),
     )
-    .map_err(|e| {
-        Error::failed("cannot create the staging database for the restore")
-            .with_cause(e.to_string())
-            .with_hint(format!(
-                "the database user needs CREATE and DROP on `mfactl\\_%`.* (e.g. GRANT ALL ON `mfactl\\_%`.* TO the user); nothing was changed"
-            ))
-    })?;
+    .is_err()
+    {
+        host.warn(&format!(
+            "the database user may not create the staging database {stage}; restoring in place with a safety copy of the live database (GRANT ALL ON `mfactl\\_%`.* to get the atomic swap)"
+        ));
+        return restore_mysql_in_place(host, path, unlock, scan, u, &cnf);
+    }
     let result = (|| {
         dbload::load_mysql(path, unlock, scan, &cnf, &stage).map_err(|e| {
             Error::failed(
@@ -556,6 +567,132 @@ pub fn restore_mysql(path: &Path, unlock: &Unlock, scan: &Scan, u: &DbUri) -> Re
     result
 }
 
+/// The fallback when no staging database can be created: the live database is first dumped
+/// (`--single-transaction`) into a safety copy encrypted to a throw-away age key that exists only
+/// in memory, the archive's dump is loaded in place, and on any failure the safety copy is
+/// loaded back. The safety copy is deleted at the end either way.
+fn restore_mysql_in_place(
+    host: &Host,
+    path: &Path,
+    unlock: &Unlock,
+    scan: &Scan,
+    u: &DbUri,
+    cnf: &MyCnf,
+) -> Result<()> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let dir = tools::PrivateDir::new(&std::env::temp_dir(), "mfactl-restore-safety-")?;
+    let safety = dir.path().join("live.sql.age");
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public();
+    // 1. safety copy
+    {
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&safety)
+            .map_err(err_at("create", &safety))?;
+        let enc =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .map_err(|e| Error::failed("cannot encrypt the safety copy").with_cause(e))?;
+        let mut w = enc
+            .wrap_output(io::BufWriter::new(f))
+            .map_err(err_at("write", &safety))?;
+        let mut cmd = Command::new(tools::mysqldump()?);
+        cmd.arg(cnf.arg()).args([
+            "--single-transaction",
+            "--skip-lock-tables",
+            "--skip-add-locks",
+            "--no-tablespaces",
+            "--hex-blob",
+            "--default-character-set=utf8mb4",
+            "--skip-comments",
+            "--",
+            &u.database,
+        ]);
+        let mut child = tools::spawn(&mut cmd, Stdio::null(), "mariadb-dump")?;
+        let tail = tools::StderrTail::start(&mut child);
+        let copied = match child.stdout.take() {
+            Some(mut out) => io::copy(&mut out, &mut w).map(|_| ()),
+            None => Ok(()),
+        };
+        let status = child
+            .wait()
+            .map_err(|e| Error::failed("mariadb-dump failed").with_source(&e))?;
+        let stderr = tail.finish();
+        if !status.success() {
+            return Err(Error::failed(format!(
+                "cannot take the safety copy of the live database (mariadb-dump {}); nothing was changed",
+                tools::exit_text(status)
+            ))
+            .with_cause(stderr));
+        }
+        copied.map_err(err_at("write", &safety))?;
+        let buf = w.finish().map_err(err_at("write", &safety))?;
+        let f = buf
+            .into_inner()
+            .map_err(|e| Error::failed("cannot write the safety copy").with_source(e.error()))?;
+        f.sync_all().map_err(err_at("write", &safety))?;
+    }
+    // 2. load in place
+    let loaded = dbload::load_mysql(path, unlock, scan, cnf, &u.database);
+    let Err(load_err) = loaded else {
+        return Ok(());
+    };
+    // 3. put the old content back
+    host.warn("loading the dump failed; putting the previous database content back");
+    let back = (|| -> Result<()> {
+        let f = fs::File::open(&safety).map_err(err_at("open", &safety))?;
+        let dec = age::Decryptor::new_buffered(io::BufReader::new(f))
+            .map_err(|e| Error::failed("cannot read the safety copy").with_cause(e))?;
+        let mut r = dec
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .map_err(|e| Error::failed("cannot decrypt the safety copy").with_cause(e))?;
+        let mut cmd = Command::new(tools::mysql()?);
+        cmd.arg(cnf.arg())
+            .args([
+                "--batch",
+                "--default-character-set=utf8mb4",
+                "--database",
+                &u.database,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| Error::failed("cannot start mariadb").with_source(&e))?;
+        let tail = tools::StderrTail::start(&mut child);
+        if let Some(mut stdin) = child.stdin.take() {
+            io::copy(&mut r, &mut stdin)
+                .and_then(|_| stdin.flush())
+                .map_err(|e| Error::failed("cannot write to mariadb").with_source(&e))?;
+        }
+        let status = child
+            .wait()
+            .map_err(|e| Error::failed("mariadb failed").with_source(&e))?;
+        if !status.success() {
+            return Err(
+                Error::failed(format!("mariadb {}", tools::exit_text(status)))
+                    .with_cause(tail.finish()),
+            );
+        }
+        Ok(())
+    })();
+    match back {
+        Ok(()) => Err(Error::failed(
+            "database restore failed; the previous database content was put back and no files were changed",
+        )
+        .with_cause(load_err.to_string())),
+        Err(e) => Err(Error::failed(
+            "database restore failed AND putting the previous content back failed; restore this backup again or another one",
+        )
+        .with_cause(load_err.to_string())
+        .with_cause(e.to_string())),
+    }
+}
+
 /// Runs `backup restore`.
 pub fn run(host: &Host, a: RestoreArgs) -> Result<i32> {
     let path = a.file.clone();
@@ -594,7 +731,14 @@ pub fn run(host: &Host, a: RestoreArgs) -> Result<i32> {
     }
     let live_uri = host.config_str("SQLALCHEMY_DATABASE_URI");
     let dest = db_dest(host, &a, &scan, &root)?;
-    let plans = plan_files(host, &a, &scan, &root, live_uri.as_deref())?;
+    let skip: Vec<PathBuf> = match &dest {
+        DbDest::Sqlite(p) => ["", "-wal", "-shm", "-journal"]
+            .iter()
+            .map(|s| PathBuf::from(format!("{}{s}", p.display())))
+            .collect(),
+        DbDest::Server(..) => Vec::new(),
+    };
+    let plans = plan_files(host, &a, &scan, &root, live_uri.as_deref(), &skip)?;
 
     if a.dry.get(host) {
         host.outln(&format!(
@@ -673,7 +817,7 @@ pub fn run(host: &Host, a: RestoreArgs) -> Result<i32> {
                     .with_cause(e.to_string())
             })?;
         }
-        DbDest::Server(u, _) => restore_mysql(&path, &unlock, &scan, u)?,
+        DbDest::Server(u, _) => restore_mysql(host, &path, &unlock, &scan, u)?,
     }
     let n = commit_files(&plans, &mut staged)?;
     host.outln(&format!(

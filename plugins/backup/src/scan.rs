@@ -479,3 +479,313 @@ mod tests {
         assert!(!is_legacy_dump("x/dbdump-2026112-0645.sql"));
     }
 }
+
+#[cfg(test)]
+mod archive_tests {
+    use super::*;
+    use crate::archive::{ArchiveWriter, Encryption, Meta};
+    use crate::manifest::{DbPart, Manifest, Member};
+    use age::secrecy::SecretString;
+    use std::io::Write;
+
+    fn header() -> Header {
+        Header {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            mfactl_version: "0.1.0".into(),
+            host: "h".into(),
+            created: "2026-11-22T07:00:00+00:00".into(),
+            dialect: Engine::Sqlite,
+            db_uri: "sqlite:////x/pi.sqlite".into(),
+            sqlite_path: Some("/x/pi.sqlite".into()),
+            schema_revision: None,
+            key_included: false,
+            key_path: None,
+            key_fingerprint: None,
+            compression_level: 3,
+            encrypted: false,
+        }
+    }
+
+    const META: Meta = Meta {
+        mode: 0o640,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+    };
+
+    /// A valid archive written by ArchiveWriter.
+    fn good(path: &Path, enc: Option<Encryption>) {
+        let f = std::fs::File::create(path).expect("create");
+        let mut w = ArchiveWriter::new(f, 3, enc).expect("writer");
+        let h = header();
+        w.add_bytes(HEADER_NAME, &serde_json::to_vec(&h).expect("json"), META)
+            .expect("h");
+        w.add_dir("files/x", META).expect("dir");
+        w.add_bytes(
+            "files/x/pi.cfg",
+            b"SQLALCHEMY_DATABASE_URI = 'sqlite:////x/pi.sqlite'\n",
+            META,
+        )
+        .expect("cfg");
+        w.add_symlink("files/x/link", "pi.cfg", META).expect("ln");
+        let sha = w
+            .add_bytes("db/database.sqlite", b"not really sqlite", META)
+            .expect("db");
+        let m = Manifest {
+            header: h,
+            members: w.members().to_vec(),
+            db: DbPart {
+                kind: "sqlite".into(),
+                members: vec!["db/database.sqlite".into()],
+                size: 17,
+                sha256: sha,
+                tables: Default::default(),
+                tool: "test".into(),
+            },
+        };
+        w.finish(MANIFEST_NAME, &serde_json::to_vec(&m).expect("json"), META)
+            .expect("finish");
+    }
+
+    /// A raw tar (names and link names written byte for byte), zstd-compressed.
+    fn raw(path: &Path, entries: &[(&[u8], tar::EntryType, &[u8], &[u8])]) {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, et, data, link) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(*et);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            {
+                let g = h.as_gnu_mut().expect("gnu");
+                g.name[..name.len()].copy_from_slice(name);
+                g.linkname[..link.len()].copy_from_slice(link);
+            }
+            h.set_cksum();
+            b.append(&h, *data).expect("append");
+        }
+        let tar = b.into_inner().expect("tar");
+        let z = zstd::encode_all(&tar[..], 3).expect("zstd");
+        std::fs::File::create(path)
+            .and_then(|mut f| f.write_all(&z))
+            .expect("write");
+    }
+
+    fn err(path: &Path) -> String {
+        match scan(path, &Unlock::default()) {
+            Ok(_) => panic!("{} was accepted", path.display()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn round_trip_and_encryption() {
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("a.tar.zst");
+        good(&p, None);
+        let s = scan(&p, &Unlock::default()).expect("scan");
+        assert!(matches!(s.format, Format::Mfactl(_)));
+        assert_eq!(s.members.len(), 6);
+        assert_eq!(s.dest_rel("files/x/pi.cfg").as_deref(), Some("x/pi.cfg"));
+        assert_eq!(s.dest_rel("db/database.sqlite"), None);
+        assert_eq!(s.configs.len(), 1);
+
+        let p = d.path().join("b.tar.zst.age");
+        good(
+            &p,
+            Some(Encryption::Passphrase(SecretString::from("pw".to_string()))),
+        );
+        assert!(archive::sniff(&p).expect("sniff").encrypted);
+        let ok = Unlock {
+            passphrase: Some(SecretString::from("pw".to_string())),
+            ..Default::default()
+        };
+        assert!(scan(&p, &ok).is_ok());
+        let bad = Unlock {
+            passphrase: Some(SecretString::from("wrong".to_string())),
+            ..Default::default()
+        };
+        let e = scan(&p, &bad).expect_err("wrong passphrase");
+        assert!(e.to_string().contains("cannot decrypt"), "{e}");
+        let e = scan(&p, &Unlock::default()).expect_err("no passphrase");
+        assert!(e.to_string().contains("is encrypted"), "{e}");
+    }
+
+    #[test]
+    fn truncated_and_tampered_archives_are_refused() {
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("a.tar.zst");
+        good(&p, None);
+        let data = std::fs::read(&p).expect("read");
+        // truncated
+        let t = d.path().join("t.tar.zst");
+        std::fs::write(&t, &data[..data.len() / 2]).expect("w");
+        let e = err(&t);
+        assert!(e.contains("truncated") || e.contains("cannot read"), "{e}");
+        // tampered content: rebuild the tar with another cfg content but the old manifest
+        let plain = zstd::decode_all(&data[..]).expect("dec");
+        let needle = b"sqlite:////x/pi.sqlite'";
+        let pos = plain
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .expect("find cfg");
+        let mut bad = plain.clone();
+        bad[pos] = b'S';
+        let b = d.path().join("b.tar.zst");
+        std::fs::write(&b, zstd::encode_all(&bad[..], 3).expect("enc")).expect("w");
+        let e = err(&b);
+        assert!(
+            e.contains("files/x/pi.cfg") && e.contains("checksum"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn malicious_members_are_refused_by_name() {
+        let d = tempfile::tempdir().expect("tmp");
+        let cfg: &[u8] = b"x";
+        let cases: Vec<(&str, Vec<(&[u8], tar::EntryType, &[u8], &[u8])>, &str)> = vec![
+            (
+                "traversal",
+                vec![
+                    (b"etc/pi/pi.cfg", tar::EntryType::Regular, cfg, b""),
+                    (b"etc/../../evil", tar::EntryType::Regular, cfg, b""),
+                ],
+                "etc/../../evil",
+            ),
+            (
+                "absolute",
+                vec![(b"/etc/evil", tar::EntryType::Regular, cfg, b"")],
+                "/etc/evil",
+            ),
+            (
+                "symlink",
+                vec![
+                    (b"etc/pi/pi.cfg", tar::EntryType::Regular, cfg, b""),
+                    (
+                        b"var/x/dbdump-20261122-0645.sqlite",
+                        tar::EntryType::Regular,
+                        cfg,
+                        b"",
+                    ),
+                    (
+                        b"etc/pi/s",
+                        tar::EntryType::Symlink,
+                        b"",
+                        b"../../../etc/shadow",
+                    ),
+                ],
+                "etc/pi/s",
+            ),
+            (
+                "abs symlink",
+                vec![
+                    (b"etc/pi/pi.cfg", tar::EntryType::Regular, cfg, b""),
+                    (
+                        b"var/x/dbdump-20261122-0645.sqlite",
+                        tar::EntryType::Regular,
+                        cfg,
+                        b"",
+                    ),
+                    (b"etc/pi/s", tar::EntryType::Symlink, b"", b"/etc/shadow"),
+                ],
+                "etc/pi/s",
+            ),
+            (
+                "hardlink",
+                vec![
+                    (b"etc/pi/pi.cfg", tar::EntryType::Regular, cfg, b""),
+                    (b"etc/pi/h", tar::EntryType::Link, b"", b"../../etc/shadow"),
+                ],
+                "etc/pi/h",
+            ),
+            (
+                "hardlink to outside file",
+                vec![
+                    (b"etc/pi/pi.cfg", tar::EntryType::Regular, cfg, b""),
+                    (
+                        b"var/x/dbdump-20261122-0645.sqlite",
+                        tar::EntryType::Regular,
+                        cfg,
+                        b"",
+                    ),
+                    (b"etc/pi/h", tar::EntryType::Link, b"", b"etc/shadow"),
+                ],
+                "etc/pi/h",
+            ),
+            (
+                "device",
+                vec![(b"etc/pi/dev", tar::EntryType::Char, b"", b"")],
+                "etc/pi/dev",
+            ),
+            (
+                "fifo",
+                vec![(b"etc/pi/fifo", tar::EntryType::Fifo, b"", b"")],
+                "etc/pi/fifo",
+            ),
+        ];
+        for (what, entries, member) in cases {
+            let p = d.path().join(format!("{}.tar.zst", what.replace(' ', "_")));
+            raw(&p, &entries);
+            let e = err(&p);
+            assert!(e.contains(member), "{what}: {e}");
+        }
+    }
+
+    #[test]
+    fn oversized_member_is_refused() {
+        // a member whose header size exceeds the manifest's
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("a.tar.zst");
+        good(&p, None);
+        let plain = zstd::decode_all(&std::fs::read(&p).expect("r")[..]).expect("dec");
+        // rewrite the tar with a larger pi.cfg but the original manifest
+        let mut ar = tar::Archive::new(&plain[..]);
+        let mut b = tar::Builder::new(Vec::new());
+        for e in ar.entries().expect("entries") {
+            let mut e = e.expect("entry");
+            let mut h = e.header().clone();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut data).expect("read");
+            if e.path_bytes().as_ref() == b"files/x/pi.cfg" {
+                data.extend_from_slice(&[b'A'; 4096]);
+                h.set_size(data.len() as u64);
+                h.set_cksum();
+            }
+            b.append(&h, &data[..]).expect("append");
+        }
+        let q = d.path().join("big.tar.zst");
+        std::fs::write(
+            &q,
+            zstd::encode_all(&b.into_inner().expect("tar")[..], 3).expect("z"),
+        )
+        .expect("w");
+        let e = err(&q);
+        assert!(
+            e.contains("files/x/pi.cfg") && e.contains("over the manifest"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_manifest_is_refused() {
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("a.tar.zst");
+        let h = serde_json::to_vec(&header()).expect("json");
+        raw(
+            &p,
+            &[(HEADER_NAME.as_bytes(), tar::EntryType::Regular, &h, b"")],
+        );
+        assert!(err(&p).contains("no manifest"));
+        let _ = Member {
+            name: String::new(),
+            kind: String::new(),
+            size: 0,
+            sha256: None,
+            mode: 0,
+            uid: 0,
+            gid: 0,
+            link: None,
+        };
+    }
+}

@@ -65,29 +65,55 @@ fn restore_test(
         }
         Engine::Postgresql => {
             let u = scratch_server_uri(host, Engine::Postgresql)?;
-            dbload::pg_sql(&u, None, &format!("CREATE DATABASE {}", pgq(&scratch))).map_err(
-                |e| {
-                    Error::failed("cannot create a scratch database for the restore test")
-                        .with_cause(e.to_string())
-                        .with_hint("the database user needs the CREATEDB privilege")
-                },
-            )?;
-            let r = (|| {
-                dbload::load_pg(path, unlock, scan, &u, Some(&scratch))?;
-                let tables = if expected.is_empty() {
-                    dbload::pg_sql(&u, Some(&scratch), "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")?
-                        .lines().map(str::to_string).filter(|s| !s.is_empty()).collect()
-                } else {
-                    expected.clone()
-                };
-                dbload::pg_counts(&u, Some(&scratch), &tables)
-            })();
-            let _ = dbload::pg_sql(
-                &u,
-                None,
-                &format!("DROP DATABASE IF EXISTS {}", pgq(&scratch)),
-            );
-            r
+            let list_sql = |schema: &str| {
+                format!(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = {} AND table_type = 'BASE TABLE'",
+                    lit(schema, false)
+                )
+            };
+            let lines = |t: String| -> Vec<String> {
+                t.lines()
+                    .map(str::to_string)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            };
+            if dbload::pg_sql(&u, None, &format!("CREATE DATABASE {}", pgq(&scratch))).is_ok() {
+                let r = (|| {
+                    dbload::load_pg(path, unlock, scan, &u, Some(&scratch))?;
+                    let tables = if expected.is_empty() {
+                        lines(dbload::pg_sql(&u, Some(&scratch), &list_sql("public"))?)
+                    } else {
+                        expected.clone()
+                    };
+                    dbload::pg_counts(&u, Some(&scratch), None, &tables)
+                })();
+                let _ = dbload::pg_sql(
+                    &u,
+                    None,
+                    &format!("DROP DATABASE IF EXISTS {}", pgq(&scratch)),
+                );
+                r
+            } else {
+                // No CREATEDB: a scratch schema in the configured database instead.
+                host.info(&format!(
+                    "cannot create a scratch database; restoring into the scratch schema {scratch} instead"
+                ));
+                let r = (|| {
+                    dbload::load_pg_into_schema(path, unlock, scan, &u, &scratch)?;
+                    let tables = if expected.is_empty() {
+                        lines(dbload::pg_sql(&u, None, &list_sql(&scratch))?)
+                    } else {
+                        expected.clone()
+                    };
+                    dbload::pg_counts(&u, None, Some(&scratch), &tables)
+                })();
+                let _ = dbload::pg_sql(
+                    &u,
+                    None,
+                    &format!("DROP SCHEMA IF EXISTS {} CASCADE", pgq(&scratch)),
+                );
+                r
+            }
         }
         Engine::Mysql => {
             let u = scratch_server_uri(host, Engine::Mysql)?;
