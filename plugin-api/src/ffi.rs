@@ -288,7 +288,7 @@ pub struct HostCtx {
 }
 
 /// The number of host functions this version of the API defines.
-pub const HOST_ABI: u32 = 21;
+pub const HOST_ABI: u32 = 22;
 
 /// The root module every plugin exports: the one contract between host and plugin.
 #[repr(C)]
