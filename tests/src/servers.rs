@@ -307,6 +307,9 @@ struct Watchdog {
     pipe: Option<ChildStdin>,
 }
 
+/// Server processes that are our direct children (mariadbd), reaped at exit.
+static SERVER_CHILDREN: Mutex<Vec<Child>> = Mutex::new(Vec::new());
+
 static WATCHDOGS: Mutex<Vec<Watchdog>> = Mutex::new(Vec::new());
 
 extern "C" fn stop_servers_at_exit() {
@@ -321,6 +324,16 @@ extern "C" fn stop_servers_at_exit() {
         let _ = w.child.wait();
     }
     list.clear();
+    // The watchdogs have stopped the servers; reap the ones that were our children.
+    let mut children = match SERVER_CHILDREN.lock() {
+        Ok(l) => l,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    for c in children.iter_mut() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    children.clear();
 }
 
 /// Starts `script` under `sh` as `user`; it must begin with `read _x;` and then stop the server
@@ -528,8 +541,11 @@ fn start_mariadb() -> Server {
                 t0.elapsed()
             );
         }
-        // The child handle is dropped: the watchdog stops the server by its socket/pid file.
-        drop(child);
+        // The watchdog stops the server (socket/pid file); the exit hook reaps it.
+        SERVER_CHILDREN
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(child);
         return Server { port, admin };
     }
     panic!("MariaDB: no free port after 5 attempts");
