@@ -548,8 +548,11 @@ mod archive_tests {
             .expect("finish");
     }
 
+    /// name, type, content, link name
+    type RawEntry<'a> = (&'a [u8], tar::EntryType, &'a [u8], &'a [u8]);
+
     /// A raw tar (names and link names written byte for byte), zstd-compressed.
-    fn raw(path: &Path, entries: &[(&[u8], tar::EntryType, &[u8], &[u8])]) {
+    fn raw(path: &Path, entries: &[RawEntry<'_>]) {
         let mut b = tar::Builder::new(Vec::new());
         for (name, et, data, link) in entries {
             let mut h = tar::Header::new_gnu();
@@ -644,7 +647,7 @@ mod archive_tests {
     fn malicious_members_are_refused_by_name() {
         let d = tempfile::tempdir().expect("tmp");
         let cfg: &[u8] = b"x";
-        let cases: Vec<(&str, Vec<(&[u8], tar::EntryType, &[u8], &[u8])>, &str)> = vec![
+        let cases: Vec<(&str, Vec<RawEntry<'_>>, &str)> = vec![
             (
                 "traversal",
                 vec![
