@@ -137,8 +137,19 @@ fn parse_pi(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>), WrapError> {
     let (iv, ct) = text
         .split_once(':')
         .ok_or_else(|| malformed("there is no ':' between IV and ciphertext"))?;
-    let iv = hex::decode(iv).map_err(|_| malformed("the IV is not hex"))?;
-    let ct = hex::decode(ct).map_err(|_| malformed("the ciphertext is not hex"))?;
+    let unhex = |h: &str, what: &str| {
+        if !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Err(malformed(format!("the {what} is not hex")))
+        } else if h.len() % 2 != 0 {
+            Err(malformed(format!(
+                "the {what} has an odd number of hex digits (truncated?)"
+            )))
+        } else {
+            hex::decode(h).map_err(|_| malformed(format!("the {what} is not hex")))
+        }
+    };
+    let iv = unhex(iv, "IV")?;
+    let ct = unhex(ct, "ciphertext")?;
     if iv.len() != IV_LEN {
         return Err(malformed(format!("the IV has {} bytes, not 16", iv.len())));
     }
