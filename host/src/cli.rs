@@ -242,7 +242,7 @@ pub fn run(mut args: Vec<String>) -> i32 {
         resolve_alias(&mut args, first, &reg);
     }
 
-    let stderr_tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let stderr_tty = output::with(|o| o.stderr_tty);
     let mut cmd = build_command(&reg);
     if args.len() <= 1 {
         let help = cmd.render_help().to_string();
@@ -254,7 +254,11 @@ pub fn run(mut args: Vec<String>) -> i32 {
         Err(e) => {
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    output::with(|o| o.out(&e.render().to_string()));
+                    let mut text = e.render().to_string();
+                    if !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    output::with(|o| o.out(&text));
                     0
                 }
                 _ => {

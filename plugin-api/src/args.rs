@@ -100,7 +100,11 @@ pub fn parse_args<T: Parser>(host: &Host, argv: &[String]) -> Result<Parsed<T>> 
             .map_err(|e| Error::usage(clean_clap(&e.to_string()))),
         Err(e) => match e.kind() {
             clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                host.out(&e.render().to_string());
+                let mut text = e.render().to_string();
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                host.out(&text);
                 Ok(Parsed::Exit(0))
             }
             clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {

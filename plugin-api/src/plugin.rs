@@ -53,7 +53,13 @@ pub trait Plugin {
 
 /// Runs `f`, turning a panic into an `Internal` error `plugin <noun> panicked: <message>`.
 pub fn guard<T>(noun: &str, f: impl FnOnce() -> Result<T>) -> RResult<T, PluginError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    // Silence the default hook while the plugin runs: the host reports the panic as an error,
+    // and a `thread panicked at` line on every invocation would be noise.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    match outcome {
         Ok(Ok(v)) => RResult::ROk(v),
         Ok(Err(e)) => RResult::RErr(e.into()),
         Err(payload) => {
@@ -171,7 +177,8 @@ macro_rules! export_plugin {
         #[doc(hidden)]
         pub mod __mfactl_export {
             use super::*;
-            extern "C" fn manifest() -> $crate::abi_stable::std_types::RResult<$crate::Manifest, $crate::PluginError> {
+            extern "C" fn manifest(
+            ) -> $crate::abi_stable::std_types::RResult<$crate::Manifest, $crate::PluginError> {
                 $crate::plugin::manifest_of::<$plugin>()
             }
             extern "C" fn run(
@@ -180,24 +187,35 @@ macro_rules! export_plugin {
             ) -> $crate::abi_stable::std_types::RResult<i32, $crate::PluginError> {
                 $crate::plugin::run_of::<$plugin>(argv, host)
             }
-            pub fn get_library() -> $crate::PluginModRef {
-                $crate::plugin::root_module(manifest, run)
-            }
-            // What `#[abi_stable::export_root_module]` expands to, spelled with `$crate` paths so
-            // plugin crates need no direct dependency on abi_stable.
-            #[no_mangle]
-            #[allow(non_upper_case_globals)]
-            pub static _1as_0lib_1header_0root_bmodule_bloader: $crate::abi_stable::library::LibHeader = {
-                pub extern "C" fn erased_module() -> $crate::abi_stable::library::RootModuleResult {
-                    $crate::abi_stable::library::__call_root_module_loader(get_library)
-                }
-                unsafe {
-                    $crate::abi_stable::library::LibHeader::from_constructor::<$crate::PluginModRef>(
-                        erased_module,
-                        $crate::abi_stable::library::CheckTypeLayout::Yes,
-                    )
-                }
-            };
+            $crate::export_entry_points!(manifest, run);
         }
+    };
+}
+
+/// Exports a root module made of two hand-written entry points (`manifest`, `run`). Most plugins
+/// want [`export_plugin!`]; this is for plugins that build their manifest at run time. The
+/// functions must not unwind: wrap their bodies in [`guard`].
+#[macro_export]
+macro_rules! export_entry_points {
+    ($manifest:path, $run:path) => {
+        /// The plugin's root module.
+        pub fn get_library() -> $crate::PluginModRef {
+            $crate::plugin::root_module($manifest, $run)
+        }
+        // What `#[abi_stable::export_root_module]` expands to, spelled with `$crate` paths so
+        // plugin crates need no direct dependency on abi_stable.
+        #[no_mangle]
+        #[allow(non_upper_case_globals)]
+        pub static _1as_0lib_1header_0root_bmodule_bloader: $crate::abi_stable::library::LibHeader = {
+            pub extern "C" fn erased_module() -> $crate::abi_stable::library::RootModuleResult {
+                $crate::abi_stable::library::__call_root_module_loader(get_library)
+            }
+            unsafe {
+                $crate::abi_stable::library::LibHeader::from_constructor::<$crate::PluginModRef>(
+                    erased_module,
+                    $crate::abi_stable::library::CheckTypeLayout::Yes,
+                )
+            }
+        };
     };
 }
