@@ -89,9 +89,9 @@ fn new_passphrase(host: &Host, args: &Args) -> Result<Zeroizing<Vec<u8>>> {
         Zeroizing::new(p.as_bytes().to_vec())
     } else {
         let s = host.prompt_secret("New passphrase: ", true).map_err(|e| {
-            Error::failed("cannot ask for the passphrase")
+            Error::failed("no new passphrase")
                 .with_cause(e.message)
-                .with_hint("run on a terminal or use --password-file FILE")
+                .with_hint("type the same passphrase twice on a terminal, or use --password-file FILE")
         })?;
         Zeroizing::new(s.expose().as_bytes().to_vec())
     };

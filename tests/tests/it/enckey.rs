@@ -978,3 +978,60 @@ fn privacyidea_values_under_an_mfactl_key_pass_check_db_on_all_engines() {
         assert_eq!(c["pkcs7"], 1, "{engine}: {c}");
     }
 }
+
+/// Runs mfactl under a pseudo-terminal (`script`), typing `typed` after a second.
+fn mfactl_on_tty(env: &TestEnv, args: &[&str], typed: &str) -> std::process::Output {
+    let mut cmd = format!(
+        "{} --config {}",
+        mfactl_tests::mfactl_bin().display(),
+        env.config_path().display()
+    );
+    for a in args {
+        cmd.push(' ');
+        cmd.push_str(a);
+    }
+    let shell = format!("(sleep 1; printf '%s\\n' '{typed}') | script -q -e -c '{cmd}' /dev/null");
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(shell)
+        .current_dir(env.dir())
+        .env_remove("MFACTL_ENCKEY_PASSWORD_FILE")
+        .output()
+        .expect("run script(1)")
+}
+
+#[test]
+fn a_wrapped_encfile_prompts_on_a_terminal() {
+    let env = file_env();
+    env.write_enckey(ENC);
+    let dir = env.path("shares");
+    let out = mfactl_on_tty(
+        &env,
+        &["enckey", "split", "-n", "2", "-t", "2", "-o", s(&dir)],
+        "test1234!",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Passphrase for"), "{text}");
+    let files: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("ls")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 2, "{text}");
+    let back = env.path("back");
+    let mut args = vec!["enckey", "combine", "-o", s(&back)];
+    args.extend(files.iter().map(|p| s(p)));
+    env.mfactl(&args).ok();
+    assert_eq!(fs::read(&back).expect("r"), BIN);
+    // A wrong passphrase on the terminal: exit 1, nothing written.
+    let dir2 = env.path("shares2");
+    let out = mfactl_on_tty(
+        &env,
+        &["enckey", "split", "-n", "2", "-t", "2", "-o", s(&dir2)],
+        "nope",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("wrong passphrase"), "{text}");
+    assert!(!dir2.exists());
+}
