@@ -400,20 +400,68 @@ fn read_only_directory_is_a_clear_error_and_changes_nothing() {
     let mut env = file_env();
     let dir = env.path("ro");
     fs::create_dir(&dir).expect("mkdir");
-    // root ignores directory permissions; /proc refuses new files even to root.
-    let target = if is_root() {
-        PathBuf::from("/proc/mfactl-enckey-test/enckey")
-    } else {
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o500)).expect("chmod");
-        dir.join("enckey")
-    };
+    fs::write(dir.join("other"), b"untouched").expect("w");
+    let target = dir.join("enckey");
     env.set_config("PI_ENCFILE", s(&target));
-    let out = env.mfactl(&["enckey", "create"]);
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o500)).expect("chmod");
+    let out = if is_root() {
+        // root ignores directory permissions: run mfactl as `nobody` on a directory `nobody`
+        // owns with mode 0500.
+        fs::set_permissions(env.dir(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        fs::set_permissions(env.config_path(), fs::Permissions::from_mode(0o644)).expect("chmod");
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).expect("chown");
+        let o = std::process::Command::new("setpriv")
+            .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+            .arg(mfactl_tests::mfactl_bin())
+            .arg("--config")
+            .arg(env.config_path())
+            .args(["enckey", "create"])
+            .current_dir("/")
+            .output()
+            .expect("setpriv");
+        Output {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    } else {
+        env.mfactl(&["enckey", "create"])
+    };
     out.code(1);
     assert!(out.stderr.contains("cannot create a file in"), "{out:?}");
+    assert!(out.stderr.contains("Permission denied"), "{out:?}");
     assert!(!target.exists());
+    let names: Vec<String> = fs::read_dir(&dir)
+        .expect("ls")
+        .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["other".to_string()]);
+    assert_eq!(fs::read(dir.join("other")).expect("r"), b"untouched");
     let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o700));
-    assert_eq!(fs::read_dir(&dir).expect("ls").count(), 0);
+
+    // Also for decrypt -o into a directory mfactl cannot write (as root: /proc).
+    let pw = pw_file(&env, "pw", "test1234!");
+    let enc = env.path("enckey.enc");
+    fs::write(&enc, ENC).expect("w");
+    let out_path = if is_root() {
+        PathBuf::from("/proc/mfactl-enckey-test")
+    } else {
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o500)).expect("chmod");
+        dir.join("plain")
+    };
+    let out = env.mfactl(&[
+        "enckey",
+        "decrypt",
+        s(&enc),
+        "-o",
+        s(&out_path),
+        "--password-file",
+        s(&pw),
+    ]);
+    out.code(1);
+    assert!(out.stderr.contains("cannot create a file in"), "{out:?}");
+    assert!(!out_path.exists());
+    let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o700));
 }
 
 #[test]
