@@ -324,6 +324,30 @@ impl TestEnv {
         self.write_configs();
     }
 
+    /// Copies a plugin library (e.g. [`crate::fixture_plugin`]) into `<dir>/plugins/` (dir 0755,
+    /// file 0644, so mfactl's trust check accepts it), adds that dir to `plugin_dirs` and
+    /// rewrites the configs. Returns the installed path.
+    pub fn install_plugin(&mut self, lib: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.path("plugins");
+        fs::create_dir_all(&dir).expect("create plugin dir");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod plugin dir");
+        let dest = dir.join(lib.file_name().expect("plugin file name"));
+        fs::copy(lib, &dest).expect("copy plugin");
+        fs::set_permissions(&dest, fs::Permissions::from_mode(0o644)).expect("chmod plugin");
+        if !self.opts.plugin_dirs.contains(&dir) {
+            self.opts.plugin_dirs.push(dir);
+        }
+        self.write_configs();
+        dest
+    }
+
+    /// Replaces `plugin_dirs` of mfactl.toml and rewrites the configs.
+    pub fn set_plugin_dirs(&mut self, dirs: Vec<PathBuf>) {
+        self.opts.plugin_dirs = dirs;
+        self.write_configs();
+    }
+
     /// Sets a config key in both mfactl.toml (`[privacyidea]`) and pi.cfg and rewrites them.
     pub fn set_config(&mut self, key: &str, value: &str) {
         self.opts.extra_config.retain(|(k, _)| k != key);

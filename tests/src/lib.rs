@@ -38,7 +38,7 @@ pub use env::{
 };
 pub use python::{pi_driver, pi_python, reference_dir, PiOutput};
 pub use run::{Cmd, Output};
-pub use servers::{engines, Engine};
+pub use servers::{engines, server_location, Engine};
 
 /// True when running in CI (`CI=true`): missing servers fail instead of being skipped.
 pub fn in_ci() -> bool {

@@ -136,6 +136,7 @@ fn prewarm(list: &[Engine]) {
 /// A running server.
 pub(crate) struct Server {
     pub port: u16,
+    pub dir: PathBuf,
     /// Admin connection (superuser over the unix socket).
     pub admin: ConnSpec,
 }
@@ -149,6 +150,17 @@ pub(crate) fn server(engine: Engine) -> &'static Server {
         Engine::Mariadb => MARIA.get_or_init(start_mariadb),
         Engine::Sqlite => panic!("SQLite has no server"),
     }
+}
+
+/// Where the throwaway server of `engine` lives: (port, directory). Starts it if needed.
+/// For the harness's own tests (server clean-up); `None` for SQLite.
+#[doc(hidden)]
+pub fn server_location(engine: Engine) -> Option<(u16, PathBuf)> {
+    if engine == Engine::Sqlite {
+        return None;
+    }
+    let srv = server(engine);
+    Some((srv.port, srv.dir.clone()))
 }
 
 static DB_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -426,7 +438,7 @@ fn start_postgres() -> Server {
                     t0.elapsed()
                 );
             }
-            return Server { port, admin };
+            return Server { port, dir, admin };
         }
         let log = fs::read_to_string(dir.join("server.log")).unwrap_or_default();
         if !(log.contains("could not bind") || log.contains("Address already in use")) {
@@ -546,7 +558,7 @@ fn start_mariadb() -> Server {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(child);
-        return Server { port, admin };
+        return Server { port, dir, admin };
     }
     panic!("MariaDB: no free port after 5 attempts");
 }

@@ -334,3 +334,130 @@ fn pi_driver_reports_snippet_errors() {
     assert!(out.stderr.contains("ValueError: boom"), "{out:?}");
     assert_eq!(out.stdout, "");
 }
+
+/// mfactl, run the harness's way, reaches the test database of every engine through the URL in
+/// mfactl.toml (special-character password included) and reads the other config keys.
+#[test]
+fn mfactl_reaches_every_engine_with_the_env_config() {
+    for engine in engines() {
+        let mut env = TestEnv::new(engine);
+        env.install_plugin(&fixture_plugin("fixture-hello"));
+        env.load_reference_schema();
+        env.sql("INSERT INTO admin (username, password) VALUES ('a1', 'x'); INSERT INTO admin (username, password) VALUES ('a2', 'y')");
+        let out = env.mfactl(&["hello", "count-admins"]);
+        assert_eq!(out.ok().stdout, "2 admins\n", "{engine}");
+        let out = env.mfactl(&["hello", "config", "PI_PEPPER"]);
+        assert_eq!(out.ok().stdout, "pepper\n", "{engine}");
+        let out = env.mfactl_stdin(&["hello", "config", "SECRET_KEY"], "ignored");
+        assert_eq!(out.ok().stdout, format!("{}\n", mfactl_tests::SECRET_KEY));
+    }
+}
+
+const CHILD_ENV: &str = "MFACTL_HARNESS_CHILD";
+
+/// Helper for `servers_stop_when_the_test_process_ends`: in a child process (env
+/// `MFACTL_HARNESS_CHILD` set) it starts the servers, reports where they are, and then exits
+/// or waits to be killed. In a normal run it does nothing.
+#[test]
+fn child_process_starts_servers() {
+    use std::io::Write;
+    let Ok(mode) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let mut out = std::io::stdout().lock();
+    for engine in engines() {
+        if let Some((port, dir)) = mfactl_tests::server_location(engine) {
+            writeln!(out, "SERVER {port} {}", dir.display()).expect("stdout");
+        }
+    }
+    writeln!(out, "READY").expect("stdout");
+    out.flush().expect("stdout");
+    drop(out);
+    if mode == "hang" {
+        std::thread::sleep(std::time::Duration::from_secs(600));
+    }
+}
+
+/// The servers go away with the test process: on a normal exit (the exit hook waits for it)
+/// and when the process is killed with SIGKILL (the watchdogs notice the closed pipe).
+#[test]
+fn servers_stop_when_the_test_process_ends() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let expected = engines().iter().filter(|e| **e != Engine::Sqlite).count();
+    for mode in ["exit", "hang"] {
+        // /proc/self/exe still works when a concurrent build replaced the test binary.
+        let mut child = std::process::Command::new("/proc/self/exe")
+            .args([
+                "harness::child_process_starts_servers",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, mode)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn child test process");
+        let reader = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        // Keep the pipe open until the child is gone (it still prints its test summary).
+        let mut lines = reader.lines();
+        let mut servers = vec![];
+        for line in lines.by_ref() {
+            let line = line.expect("read child stdout");
+            // libtest may print "test name ... " on the same line before the output.
+            if line.ends_with("READY") {
+                break;
+            }
+            if let Some(rest) = line.find("SERVER ").map(|i| &line[i + 7..]) {
+                let (port, dir) = rest.split_once(' ').expect("SERVER port dir");
+                servers.push((
+                    port.parse::<u16>().expect("port"),
+                    std::path::PathBuf::from(dir),
+                ));
+            }
+        }
+        assert_eq!(servers.len(), expected, "{mode}: {servers:?}");
+        for (port, dir) in &servers {
+            assert!(
+                dir.is_dir(),
+                "{mode}: {} missing while running",
+                dir.display()
+            );
+            assert!(
+                std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok(),
+                "{mode}: port {port} closed while running"
+            );
+        }
+        let status = if mode == "hang" {
+            child.kill().expect("kill child");
+            child.wait().expect("wait child")
+        } else {
+            let st = child.wait().expect("wait child");
+            assert!(st.success(), "child test failed: {st}");
+            // The exit hook waited for the watchdogs: everything is gone already.
+            for (port, dir) in &servers {
+                assert!(!dir.exists(), "{} left after exit", dir.display());
+                assert!(
+                    std::net::TcpStream::connect(("127.0.0.1", *port)).is_err(),
+                    "port {port} still open after exit"
+                );
+            }
+            st
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for (port, dir) in &servers {
+            while (dir.exists() || std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok())
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            assert!(!dir.exists(), "{mode} ({status}): {} left", dir.display());
+            assert!(
+                std::net::TcpStream::connect(("127.0.0.1", *port)).is_err(),
+                "{mode}: port {port} still open"
+            );
+        }
+        drop(lines);
+    }
+}
