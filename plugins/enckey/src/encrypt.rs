@@ -23,7 +23,7 @@ pub enum WrapFormat {
 pub struct Args {
     /// The raw key file to wrap [default: PI_ENCFILE]
     pub file: Option<PathBuf>,
-    /// Write the wrapped key to OUT (mode 0400) instead of stdout
+    /// Write the wrapped key to OUT (mode 0400) instead of stdout (`-`)
     #[arg(short = 'o', long = "out", alias = "outfile", value_name = "OUT")]
     pub out: Option<PathBuf>,
     /// Read the passphrase from FILE (without a trailing newline) instead of prompting
@@ -91,7 +91,9 @@ fn new_passphrase(host: &Host, args: &Args) -> Result<Zeroizing<Vec<u8>>> {
         let s = host.prompt_secret("New passphrase: ", true).map_err(|e| {
             Error::failed("no new passphrase")
                 .with_cause(e.message)
-                .with_hint("type the same passphrase twice on a terminal, or use --password-file FILE")
+                .with_hint(
+                    "type the same passphrase twice on a terminal, or use --password-file FILE",
+                )
         })?;
         Zeroizing::new(s.expose().as_bytes().to_vec())
     };
@@ -103,6 +105,11 @@ fn new_passphrase(host: &Host, args: &Args) -> Result<Zeroizing<Vec<u8>>> {
 
 /// Runs `enckey encrypt`.
 pub fn run(host: &Host, args: Args) -> Result<i32> {
+    // pi-manage's click option takes `-o -` as stdout.
+    let mut args = args;
+    if args.out.as_deref() == Some(std::path::Path::new("-")) {
+        args.out = None;
+    }
     let path = match &args.file {
         Some(p) => p.clone(),
         None => encfile_path(host)?,

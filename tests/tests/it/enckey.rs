@@ -145,6 +145,11 @@ fn pi_manage_spellings_work() {
     let line = out.stdout.trim_end();
     assert_eq!(line.len(), 449, "{out:?}");
     assert_eq!(line.split_once(':').expect(":").0.len(), 32);
+    // `-o -` is stdout too (click's File type).
+    let dash = env.mfactl(&["encrypt_enckey", s(&enckey), "--password", "pw", "-o", "-"]);
+    dash.ok();
+    assert_eq!(dash.stdout.trim_end().len(), 449, "{dash:?}");
+    assert!(!env.path("-").exists());
     let p = env.path("from-stdout.enc");
     fs::write(&p, &out.stdout).expect("w");
     let back = env.path("back");
