@@ -87,6 +87,15 @@ impl RowCounter {
     }
 
     fn my_line(&mut self, line: &[u8]) {
+        // mariadb-dump 10.11 writes `INSERT INTO `t` VALUES` and then one tuple per line.
+        if let Some(t) = self.in_copy.clone() {
+            let n = count_tuples(line);
+            *self.counts.entry(t).or_insert(0) += n;
+            if line.trim_ascii_end().ends_with(b";") {
+                self.in_copy = None;
+            }
+            return;
+        }
         if let Some(rest) = line.strip_prefix(b"CREATE TABLE `") {
             if let Some(end) = rest.iter().position(|&b| b == b'`') {
                 let name = String::from_utf8_lossy(&rest[..end]).into_owned();
@@ -102,7 +111,10 @@ impl RowCounter {
         };
         let name = String::from_utf8_lossy(&rest[..end]).into_owned();
         let n = count_tuples(&rest[end + 1..]);
-        *self.counts.entry(name).or_insert(0) += n;
+        *self.counts.entry(name.clone()).or_insert(0) += n;
+        if !line.trim_ascii_end().ends_with(b";") {
+            self.in_copy = Some(name);
+        }
     }
 }
 
@@ -196,12 +208,13 @@ mod tests {
     #[test]
     fn counts_mysql_extended_inserts() {
         let mut c = RowCounter::new(Flavour::Mysql);
-        let dump = "CREATE TABLE `admin` (\n) ;\nCREATE TABLE `none` (\n);\nINSERT INTO `admin` VALUES ('a(b','x\\'),(y'),('c',NULL);\nINSERT INTO `admin` VALUES ('d)','it''s');\n";
+        let dump = "CREATE TABLE `admin` (\n) ;\nCREATE TABLE `none` (\n);\nINSERT INTO `admin` VALUES ('a(b','x\\'),(y'),('c',NULL);\nINSERT INTO `admin` VALUES ('d)','it''s');\nINSERT INTO `admin` VALUES\n('e','f'),\n('g;','h');\nINSERT INTO `none2` VALUES\n(1);\n";
         for chunk in dump.as_bytes().chunks(5) {
             c.feed(chunk);
         }
         let m = c.finish();
-        assert_eq!(m.get("admin"), Some(&3));
+        assert_eq!(m.get("admin"), Some(&5));
+        assert_eq!(m.get("none2"), Some(&1));
         assert_eq!(m.get("none"), Some(&0));
     }
 }
