@@ -1,1 +1,715 @@
-//! Integration tests: host.
+//! Integration tests: the host — CLI transcripts, config, plugin discovery and trust, the
+//! database callbacks (through the `dbprobe` fixture) on every engine.
+use mfactl_tests::{engines, fixture_plugin, workspace_root, Engine, Output, TestEnv};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+fn snap(name: &str) -> PathBuf {
+    workspace_root().join("tests/tests/it/snapshots").join(name)
+}
+
+/// In-process transcript: exit code, stdout, stderr, compared with a snapshot file
+/// (`SNAPSHOTS=overwrite cargo test` rewrites them).
+fn transcript(args: &[&str]) -> String {
+    let c = mfactl::run_captured(args);
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        c.code, c.stdout, c.stderr
+    )
+}
+
+fn assert_snapshot(name: &str, actual: String) {
+    snapbox::assert_data_eq!(actual, snapbox::Data::read_from(&snap(name), None).raw());
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mfactl-host-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).expect("mkdir");
+    fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).expect("chmod");
+    d
+}
+
+fn write_config(dir: &Path, body: &str) -> PathBuf {
+    let p = dir.join("mfactl.toml");
+    fs::write(&p, body).expect("write config");
+    p
+}
+
+#[test]
+fn builtin_nouns_are_exactly_the_documented_set() {
+    let c = mfactl::run_captured(&["mfactl", "plugins", "list", "--format", "json"]);
+    assert_eq!(c.code, 0, "{c:?}");
+    let list: serde_json::Value = serde_json::from_str(&c.stdout).expect("json");
+    let mut nouns: Vec<String> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|e| e["source"] == "builtin")
+        .map(|e| e["noun"].as_str().unwrap_or("").to_string())
+        .collect();
+    nouns.sort();
+    assert_eq!(nouns, mfactl::BUILTIN_NOUNS);
+    for e in list.as_array().expect("array") {
+        let keys: Vec<&String> = e.as_object().expect("object").keys().collect();
+        assert_eq!(
+            keys,
+            ["noun", "version", "source", "abi", "status", "reason"]
+        );
+    }
+}
+
+#[test]
+fn top_level_help_and_bare_invocation() {
+    assert_snapshot("help.txt", transcript(&["mfactl", "--help"]));
+    let bare = mfactl::run_captured(&["mfactl"]);
+    assert_eq!(bare.code, 2);
+    assert!(bare.stdout.is_empty());
+    assert!(
+        bare.stderr.contains("Usage: mfactl [OPTIONS] [COMMAND]"),
+        "{}",
+        bare.stderr
+    );
+    for noun in mfactl::BUILTIN_NOUNS {
+        assert!(
+            bare.stderr.contains(&format!("  {noun} ")),
+            "{noun} missing from help"
+        );
+    }
+}
+
+#[test]
+fn every_noun_help_is_snapshotted() {
+    for noun in mfactl::BUILTIN_NOUNS
+        .iter()
+        .chain(["config", "plugins", "completions"].iter())
+    {
+        assert_snapshot(
+            &format!("help-{noun}.txt"),
+            transcript(&["mfactl", noun, "--help"]),
+        );
+    }
+}
+
+#[test]
+fn unknown_noun_and_verb_are_usage_errors() {
+    assert_snapshot("unknown-noun.txt", transcript(&["mfactl", "frobnicate"]));
+    let c = mfactl::run_captured(&["mfactl", "admin", "frobnicate"]);
+    assert_eq!(c.code, 2, "{c:?}");
+    assert!(c.stderr.starts_with("error: "), "{}", c.stderr);
+    assert!(c.stderr.contains("frobnicate"), "{}", c.stderr);
+}
+
+#[test]
+fn config_errors_name_the_file_and_key() {
+    let d = temp_dir("cfgerr");
+    let missing = d.join("nope.toml");
+    let c = mfactl::run_captured(&[
+        "mfactl",
+        "--config",
+        missing.to_str().expect("utf8"),
+        "config",
+        "show",
+    ]);
+    assert_eq!(c.code, 2);
+    assert!(c.stderr.contains("nope.toml"), "{}", c.stderr);
+
+    let bad = write_config(
+        &d,
+        "[privacyidea]\nSQLALCHEMY_DATABASE_URI = 'sqlite:////x'\n[mfactl]\nfoo = 1\n",
+    );
+    let c = mfactl::run_captured(&[
+        "mfactl",
+        "--config",
+        bad.to_str().expect("utf8"),
+        "config",
+        "show",
+    ]);
+    assert_eq!(c.code, 2);
+    assert!(
+        c.stderr
+            .contains(&format!("error: {}: mfactl: unknown key", bad.display())),
+        "{}",
+        c.stderr
+    );
+
+    let picfg = workspace_root().join("tests/fixtures/picfg/bad-call.cfg");
+    let c = mfactl::run_captured(&[
+        "mfactl",
+        "--config",
+        picfg.to_str().expect("utf8"),
+        "config",
+        "show",
+    ]);
+    assert_eq!(c.code, 2);
+    assert!(c.stderr.contains("bad-call.cfg:5:"), "{}", c.stderr);
+    assert!(c.stderr.contains("exec"), "{}", c.stderr);
+}
+
+#[test]
+fn missing_config_names_every_path_tried() {
+    let out = std::process::Command::new(mfactl_tests::mfactl_bin())
+        .args(["config", "show"])
+        .env_remove("MFACTL_CONFIG")
+        .env_remove("PRIVACYIDEA_CONFIGFILE")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if Path::new("/etc/privacyidea/mfactl.toml").exists()
+        || Path::new("/etc/privacyidea/pi.cfg").exists()
+    {
+        return; // a real installation: nothing to check here
+    }
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("/etc/privacyidea/mfactl.toml"), "{stderr}");
+    assert!(stderr.contains("/etc/privacyidea/pi.cfg"), "{stderr}");
+    // A command that needs no config still works.
+    let out = std::process::Command::new(mfactl_tests::mfactl_bin())
+        .args(["completions", "bash"])
+        .env_remove("MFACTL_CONFIG")
+        .env_remove("PRIVACYIDEA_CONFIGFILE")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn picfg_real_world_forms_are_read() {
+    let standalone = workspace_root().join("tests/fixtures/picfg/standalone.cfg");
+    let c = mfactl::run_captured(&[
+        "mfactl",
+        "--config",
+        standalone.to_str().expect("utf8"),
+        "config",
+        "show",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(c.code, 0, "{c:?}");
+    let j: serde_json::Value = serde_json::from_str(&c.stdout).expect("json");
+    let dir = standalone.parent().expect("dir").display().to_string();
+    assert_eq!(
+        j["settings"]["PI_ENCFILE"]["value"],
+        format!("{dir}/encKey")
+    );
+    assert_eq!(
+        j["settings"]["SQLALCHEMY_DATABASE_URI"]["value"],
+        format!("sqlite:///{dir}/privacyidea.sqlite")
+    );
+    assert_eq!(
+        j["settings"]["SECRET_KEY"]["value"], "***",
+        "secrets are redacted"
+    );
+    assert_eq!(j["settings"]["PI_LOGLEVEL"]["value"], 20);
+
+    let debian = workspace_root().join("tests/fixtures/picfg/debian.cfg");
+    let c = mfactl::run_captured(&[
+        "mfactl",
+        "--config",
+        debian.to_str().expect("utf8"),
+        "config",
+        "show",
+    ]);
+    assert_eq!(c.code, 0, "{c:?}");
+    assert!(
+        c.stdout
+            .contains("mysql+pymysql://pi:***@localhost/pi?charset=utf8mb4"),
+        "{}",
+        c.stdout
+    );
+    assert!(
+        !c.stdout.contains("S3cr3t"),
+        "password leaked: {}",
+        c.stdout
+    );
+    assert!(
+        c.stdout.contains("PI_PEPPER") && !c.stdout.contains("PI_PEPPER               = \""),
+        "{}",
+        c.stdout
+    );
+}
+
+#[test]
+fn completions_cover_nouns_and_verbs() {
+    for shell in ["bash", "zsh", "fish"] {
+        let c = mfactl::run_captured(&["mfactl", "completions", shell]);
+        assert_eq!(c.code, 0);
+        for word in ["enckey", "policy", "plugins", "create-token"] {
+            assert!(c.stdout.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+}
+
+fn plugin_dir_with(tag: &str, files: &[(&str, &Path)]) -> PathBuf {
+    let d = temp_dir(tag);
+    for (name, src) in files {
+        let dest = d.join(name);
+        fs::copy(src, &dest).expect("copy");
+        fs::set_permissions(&dest, fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    d
+}
+
+fn run_bin(args: &[&str]) -> Output {
+    let out = std::process::Command::new(mfactl_tests::mfactl_bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn plugins_json(dir: &Path, config: Option<&Path>) -> Vec<serde_json::Value> {
+    let d = dir.to_str().expect("utf8");
+    let mut args = vec![];
+    if let Some(c) = config {
+        args.extend(["--config", c.to_str().expect("utf8")]);
+    }
+    args.extend(["--plugin-dir", d, "plugins", "list", "--format", "json"]);
+    let o = run_bin(&args);
+    o.ok();
+    o.json().as_array().expect("array").clone()
+}
+
+fn entry<'a>(list: &'a [serde_json::Value], file: &str) -> &'a serde_json::Value {
+    list.iter()
+        .find(|e| e["source"].as_str().is_some_and(|s| s.ends_with(file)))
+        .unwrap_or_else(|| panic!("{file} not listed: {list:?}"))
+}
+
+#[test]
+fn external_plugin_loads_runs_and_keeps_aliases() {
+    let hello = fixture_plugin("fixture-hello");
+    let d = plugin_dir_with("hello", &[("hello.so", &hello)]);
+    let ds = d.to_str().expect("utf8");
+    let o = run_bin(&["--plugin-dir", ds, "hello", "greet", "bob"]);
+    o.ok();
+    assert_eq!(o.stdout, "hello bob\n");
+    let o = run_bin(&["--plugin-dir", ds, "hi", "ann", "--format", "json"]);
+    o.ok();
+    assert_eq!(o.stdout, "{\"greeting\":\"hello ann\"}\n");
+    let o = run_bin(&["--plugin-dir", ds, "--help"]);
+    assert!(
+        o.stdout.contains("hello") && o.stdout.contains("Say hello (test fixture)"),
+        "{o:?}"
+    );
+    // The environment variable works too, and the current directory is never searched.
+    let out = std::process::Command::new(mfactl_tests::mfactl_bin())
+        .args(["hello", "greet", "x"])
+        .env("MFACTL_PLUGIN_DIR", ds)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let out = std::process::Command::new(mfactl_tests::mfactl_bin())
+        .args(["hello", "greet", "x"])
+        .current_dir(&d)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "cwd must not be a plugin dir");
+}
+
+#[test]
+fn broken_plugins_are_rejected_with_reasons_and_others_keep_working() {
+    let garbage = temp_dir("garbage-src").join("garbage.so");
+    fs::write(&garbage, b"this is not an ELF file").expect("write");
+    let d = plugin_dir_with(
+        "broken",
+        &[
+            ("hello.so", &fixture_plugin("fixture-hello")),
+            ("notaplugin.so", &fixture_plugin("fixture-notaplugin")),
+            ("panicky.so", &fixture_plugin("fixture-panicky")),
+            ("garbage.so", &garbage),
+        ],
+    );
+    let list = plugins_json(&d, None);
+    let reason = |f: &str| entry(&list, f)["reason"].as_str().unwrap_or("").to_string();
+    assert_eq!(entry(&list, "/hello.so")["status"], "loaded");
+    assert_eq!(entry(&list, "/notaplugin.so")["status"], "rejected");
+    assert!(reason("/notaplugin.so").contains("not an mfactl plugin"));
+    assert!(
+        reason("/garbage.so").contains("not a loadable library"),
+        "{}",
+        reason("/garbage.so")
+    );
+    assert!(
+        reason("/panicky.so").contains("panicked: index out of bounds"),
+        "{}",
+        reason("/panicky.so")
+    );
+
+    let ds = d.to_str().expect("utf8");
+    let o = run_bin(&["--plugin-dir", ds, "hello", "greet", "still"]);
+    o.ok();
+    assert!(o.stderr.is_empty(), "no noise from broken plugins: {o:?}");
+    let o = run_bin(&["--plugin-dir", ds, "panicky", "anything"]);
+    o.code(2);
+    assert!(
+        o.stderr.contains("error: plugin panicky") && o.stderr.contains("rejected"),
+        "{o:?}"
+    );
+}
+
+#[test]
+fn panicking_command_is_an_error_not_an_abort() {
+    let d = plugin_dir_with("panic", &[("hello.so", &fixture_plugin("fixture-hello"))]);
+    let o = run_bin(&["--plugin-dir", d.to_str().expect("utf8"), "hello", "panic"]);
+    o.code(2);
+    assert!(
+        o.stderr
+            .starts_with("error: plugin hello panicked: index out of bounds"),
+        "{o:?}"
+    );
+    assert!(
+        !o.stderr.contains("thread '"),
+        "the panic hook must be silenced: {o:?}"
+    );
+}
+
+#[test]
+fn untrusted_locations_are_refused() {
+    let hello = fixture_plugin("fixture-hello");
+    let d = plugin_dir_with("ww", &[("hello.so", &hello)]);
+    fs::set_permissions(&d, fs::Permissions::from_mode(0o777)).expect("chmod");
+    let list = plugins_json(&d, None);
+    let dir_entry = list.iter().find(|e| {
+        e["status"] == "rejected"
+            && e["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("writable by group or others"))
+    });
+    assert!(dir_entry.is_some(), "{list:?}");
+    assert!(!list
+        .iter()
+        .any(|e| e["noun"] == "hello" && e["status"] == "loaded"));
+    let o = run_bin(&[
+        "--plugin-dir",
+        d.to_str().expect("utf8"),
+        "hello",
+        "greet",
+        "x",
+    ]);
+    o.code(2);
+    fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).expect("chmod");
+
+    // A group-writable file, a symlink and a bad name.
+    fs::set_permissions(d.join("hello.so"), fs::Permissions::from_mode(0o664)).expect("chmod");
+    std::os::unix::fs::symlink(&hello, d.join("link.so")).expect("symlink");
+    fs::copy(&hello, d.join("Bad Name.so")).expect("copy");
+    let list = plugins_json(&d, None);
+    assert!(entry(&list, "/hello.so")["reason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("writable by group or others"));
+    assert!(entry(&list, "/link.so")["reason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("not a regular file"));
+    assert!(entry(&list, "/Bad Name.so")["reason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("file name"));
+}
+
+#[test]
+fn two_externals_with_one_noun_are_both_named() {
+    let hello = fixture_plugin("fixture-hello");
+    let d = plugin_dir_with("dup", &[("hello.so", &hello), ("hello2.so", &hello)]);
+    let o = run_bin(&[
+        "--plugin-dir",
+        d.to_str().expect("utf8"),
+        "hello",
+        "greet",
+        "x",
+    ]);
+    o.code(2);
+    assert!(
+        o.stderr.contains("hello.so") && o.stderr.contains("hello2.so"),
+        "{o:?}"
+    );
+    // Built-ins win over an external with the same noun.
+    let d2 = plugin_dir_with(
+        "shadow",
+        &[("admin.so", &fixture_plugin("fixture-reexport-admin"))],
+    );
+    let list = plugins_json(&d2, None);
+    assert!(entry(&list, "/admin.so")["reason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("built-in"));
+}
+
+#[test]
+fn sha256_pin_and_enable_mount_settings() {
+    let hello = fixture_plugin("fixture-hello");
+    let d = plugin_dir_with("pin", &[("hello.so", &hello)]);
+    let cfgdir = temp_dir("pincfg");
+    let wrong = "0".repeat(64);
+    let cfg = write_config(&cfgdir, &format!("[plugins.hello]\nsha256 = \"{wrong}\"\n"));
+    let list = plugins_json(&d, Some(&cfg));
+    assert!(
+        entry(&list, "/hello.so")["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("sha256 pin mismatch"),
+        "{list:?}"
+    );
+    let o = run_bin(&[
+        "--config",
+        cfg.to_str().expect("utf8"),
+        "--plugin-dir",
+        d.to_str().expect("utf8"),
+        "hello",
+        "greet",
+        "x",
+    ]);
+    o.code(2);
+
+    let right = {
+        use std::io::Read;
+        let mut b = Vec::new();
+        fs::File::open(d.join("hello.so"))
+            .expect("open")
+            .read_to_end(&mut b)
+            .expect("read");
+        let o = std::process::Command::new("sha256sum")
+            .arg(d.join("hello.so"))
+            .output()
+            .expect("sha256sum");
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let cfg = write_config(
+        &cfgdir,
+        &format!("[plugins.hello]\nsha256 = \"{right}\"\nmount = \"greeter\"\n"),
+    );
+    let o = run_bin(&[
+        "--config",
+        cfg.to_str().expect("utf8"),
+        "--plugin-dir",
+        d.to_str().expect("utf8"),
+        "greeter",
+        "greet",
+        "x",
+    ]);
+    o.ok();
+    assert_eq!(o.stdout, "hello x\n");
+
+    let cfg = write_config(&cfgdir, "[plugins.hello]\nenabled = false\n");
+    let list = plugins_json(&d, Some(&cfg));
+    assert_eq!(entry(&list, "/hello.so")["status"], "disabled");
+}
+
+#[test]
+fn plugins_verify_runs_checks_in_a_child() {
+    let d = plugin_dir_with(
+        "verify",
+        &[
+            ("hello.so", &fixture_plugin("fixture-hello")),
+            ("panicky.so", &fixture_plugin("fixture-panicky")),
+        ],
+    );
+    let o = run_bin(&[
+        "plugins",
+        "verify",
+        d.join("hello.so").to_str().expect("utf8"),
+        "--format",
+        "json",
+    ]);
+    o.ok();
+    assert_eq!(o.json()["ok"], true);
+    assert_eq!(o.json()["manifest"]["noun"], "hello");
+    let o = run_bin(&[
+        "plugins",
+        "verify",
+        d.join("panicky.so").to_str().expect("utf8"),
+    ]);
+    o.code(1);
+    assert!(o.stdout.contains("FAIL test load"), "{o:?}");
+}
+
+/// The built-in `admin` plugin and the same code re-exported as a cdylib give identical
+/// transcripts (with `override_builtin`, the external one is used).
+#[test]
+fn builtin_reexported_as_cdylib_behaves_identically() {
+    let mut env = TestEnv::new(Engine::Sqlite);
+    env.create_schema();
+    let builtin: Vec<Output> = admin_session(&env);
+    env.install_plugin(&fixture_plugin("fixture-reexport-admin"));
+    env.append_toml("[plugins.admin]\noverride_builtin = true\n");
+    let list = env.mfactl(&["plugins", "list", "--format", "json"]).json();
+    let ext = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|e| e["noun"] == "admin" && e["status"] == "loaded")
+        .expect("admin");
+    assert!(
+        ext["source"].as_str().unwrap_or("").ends_with(".so"),
+        "{ext}"
+    );
+    env.sql("DELETE FROM admin");
+    let external: Vec<Output> = admin_session(&env);
+    assert_eq!(builtin, external);
+}
+
+fn admin_session(env: &TestEnv) -> Vec<Output> {
+    let pw = env.path("pw.txt");
+    fs::write(&pw, "s3cret-pass\n").expect("pw");
+    let pw = pw.to_str().expect("utf8");
+    vec![
+        env.mfactl(&["admin", "--help"]),
+        env.mfactl(&[
+            "admin",
+            "add",
+            "alice",
+            "-e",
+            "a@example.test",
+            "--password-file",
+            pw,
+        ]),
+        env.mfactl(&["admin", "list", "--format", "json"]),
+        env.mfactl(&["admin", "delete", "nobody"]),
+        env.mfactl(&["admin", "frobnicate"]),
+    ]
+}
+
+#[test]
+fn database_callbacks_behave_alike_on_every_engine() {
+    let probe = fixture_plugin("fixture-dbprobe");
+    for engine in engines() {
+        let mut env = TestEnv::new(engine);
+        env.install_plugin(&probe);
+        let o = env.mfactl(&["dbprobe", "info"]);
+        o.ok();
+        assert!(
+            o.stdout.contains(&format!(
+                "dialect={}",
+                match engine {
+                    Engine::Sqlite => "sqlite",
+                    Engine::Postgres => "postgresql",
+                    Engine::Mariadb => "mysql",
+                }
+            )),
+            "{engine}: {o:?}"
+        );
+        assert!(
+            !o.stdout.contains(mfactl_tests::DB_PASSWORD),
+            "password must be redacted: {o:?}"
+        );
+
+        let o = env.mfactl(&["dbprobe", "roundtrip"]);
+        o.ok();
+        let lines: Vec<&str> = o.stdout.lines().collect();
+        let flag = if engine == Engine::Sqlite {
+            "1"
+        } else {
+            "bool:true"
+        };
+        assert_eq!(
+            lines[0],
+            format!("1|-9007199254740993|1.5|pässwörd €✓|bytes:[0, 1, 255]|{flag}|ts:2026-01-02 03:04:05.234567"),
+            "{engine}"
+        );
+        assert_eq!(lines[1], "2|NULL|NULL|NULL|NULL|NULL|NULL", "{engine}");
+        assert_eq!(lines[2], "ts-match=1", "{engine}");
+
+        let o = env.mfactl(&["dbprobe", "stream", "2500", "300"]);
+        o.ok();
+        assert_eq!(
+            o.stdout, "rows=2500 sum=3126250 batches=9 max_batch=300\n",
+            "{engine}"
+        );
+
+        let o = env.mfactl(&["dbprobe", "tx-rollback"]);
+        o.ok();
+        assert_eq!(
+            o.stdout, "rolled_back=true after_rollback=0 after_commit=1\n",
+            "{engine}"
+        );
+    }
+}
+
+#[test]
+fn sequence_ids_come_from_the_sequence_when_it_exists() {
+    let probe = fixture_plugin("fixture-dbprobe");
+    for engine in engines() {
+        let mut env = TestEnv::new(engine);
+        env.install_plugin(&probe);
+        env.load_reference_schema();
+        let first = env.mfactl(&["dbprobe", "next-id", "policy"]);
+        first.ok();
+        let second = env.mfactl(&["dbprobe", "next-id", "policy"]);
+        match engine {
+            Engine::Sqlite => assert_eq!(first.stdout, "none\n"),
+            _ => {
+                let a: i64 = first.stdout.trim().parse().expect("id");
+                let b: i64 = second.stdout.trim().parse().expect("id");
+                assert!(b > a, "{engine}: {a} then {b}");
+            }
+        }
+        // A table without a sequence: the database assigns ids.
+        let o = env.mfactl(&["dbprobe", "next-id", "tokencontainer"]);
+        assert_eq!(o.stdout, "none\n", "{engine}");
+    }
+}
+
+#[test]
+fn advisory_lock_excludes_a_second_run() {
+    let probe = fixture_plugin("fixture-dbprobe");
+    for engine in engines() {
+        let mut env = TestEnv::new(engine);
+        env.install_plugin(&probe);
+        let cmd = env.cmd(&["dbprobe", "lock", "job", "3000", "1000"]);
+        let holder = std::thread::spawn(move || cmd.run());
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+        let second = env.mfactl(&["dbprobe", "lock", "job", "0", "300"]);
+        second.code(1);
+        assert!(
+            second
+                .stderr
+                .contains("lock \"job\" is held by another run"),
+            "{engine}: {second:?}"
+        );
+        let first = holder.join().expect("holder thread");
+        first.ok();
+        // Once released, it can be taken again.
+        env.mfactl(&["dbprobe", "lock", "job", "0", "1000"]).ok();
+    }
+}
+
+#[test]
+fn unreachable_database_is_a_clear_error() {
+    let d = temp_dir("unreach");
+    let cfg = write_config(
+        &d,
+        "[privacyidea]\nSQLALCHEMY_DATABASE_URI = \"postgresql://pi:topsecret@127.0.0.1:1/pi\"\n",
+    );
+    let probe = fixture_plugin("fixture-dbprobe");
+    let pd = plugin_dir_with("unreach-p", &[("dbprobe.so", &probe)]);
+    let o = run_bin(&[
+        "--config",
+        cfg.to_str().expect("utf8"),
+        "--plugin-dir",
+        pd.to_str().expect("utf8"),
+        "dbprobe",
+        "info",
+    ]);
+    o.code(2);
+    assert!(
+        o.stderr
+            .contains("cannot connect to the database (host 127.0.0.1 port 1 database pi)"),
+        "{o:?}"
+    );
+    assert!(!o.stderr.contains("topsecret"), "{o:?}");
+    assert!(o.stderr.contains("hint:"), "{o:?}");
+    // Commands that need no database do not connect.
+    run_bin(&["--config", cfg.to_str().expect("utf8"), "config", "show"]).ok();
+}
