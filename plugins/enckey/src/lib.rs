@@ -73,8 +73,8 @@ enum Verb {
         mfactl-wrapped), mode and owner (with warnings) and fingerprint. With --check-db, decrypt \
         a sample of every encrypted database column and report per column how many values \
         decrypt; exit 1 if any does not. A wrapped key is unwrapped only for --check-db or when \
-        MFACTL_ENCKEY_PASSWORD_FILE is set. Set service_user in [plugins.enckey] of mfactl.toml \
-        to check the file's owner."
+        MFACTL_ENCKEY_PASSWORD_FILE is set. The owner is checked against service_user of \
+        [plugins.enckey] in mfactl.toml (default: privacyidea, if that user exists)."
     )]
     Status(status::Args),
     /// Split the key into Shamir shares (any T of N rebuild it)

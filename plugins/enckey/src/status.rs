@@ -37,6 +37,12 @@ fn user_name(uid: u32) -> Option<String> {
     })
 }
 
+fn user_exists(name: &str) -> bool {
+    std::fs::read_to_string("/etc/passwd")
+        .map(|p| p.lines().any(|l| l.split(':').next() == Some(name)))
+        .unwrap_or(false)
+}
+
 /// Warnings about the file's mode and owner.
 pub fn mode_warnings(mode: u32, owner: Option<&str>, service_user: Option<&str>) -> Vec<String> {
     let mut w = Vec::new();
@@ -62,13 +68,16 @@ pub fn mode_warnings(mode: u32, owner: Option<&str>, service_user: Option<&str>)
 pub fn run(host: &Host, args: Args) -> Result<i32> {
     let path = encfile_path(host)?;
     let fmt = args.format.get(host);
+    // The user privacyIDEA runs as: [plugins.enckey] service_user, else `privacyidea` when such
+    // a user exists (the name the distribution packages create).
     let service_user = host
         .plugin_config()
         .get("service_user")
         .and_then(|v| v.as_str())
-        .map(str::to_string);
+        .map(str::to_string)
+        .or_else(|| user_exists("privacyidea").then(|| "privacyidea".to_string()));
     let mut warnings: Vec<String> = Vec::new();
-    let mut report = json!({ "path": path.display().to_string() });
+    let mut report = json!({ "path": path.display().to_string(), "service_user": service_user });
     let meta = std::fs::metadata(&path);
     let mut code = 0;
     let mut key: Option<EncKey> = None;

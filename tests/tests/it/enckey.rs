@@ -497,6 +497,17 @@ fn status_reports_form_mode_and_fingerprint() {
         "{out:?}"
     );
 
+    // The owner is checked against [plugins.enckey] service_user.
+    let mut env = env;
+    env.append_toml("\n[plugins.enckey]\nservice_user = \"nobody\"\n");
+    let (out, j) = status_json(&env, &[], &[]);
+    out.ok();
+    assert_eq!(j["service_user"], "nobody");
+    assert!(
+        out.stderr.contains("not by the service user nobody"),
+        "{out:?}"
+    );
+
     // Text output names the same things.
     let out = env.mfactl(&["enckey", "status"]);
     out.ok();
