@@ -16,7 +16,7 @@ use crate::key::{fingerprint, EncKey, KEY_LEN};
 use sha2::{Digest, Sha256};
 use std::convert::Infallible;
 use std::fmt;
-use vsss_rs::Gf256;
+use vsss_rs::{Gf256, IdentifierGf256};
 use zeroize::Zeroizing;
 
 /// The envelope's first word.
@@ -212,11 +212,14 @@ pub fn split(key: &EncKey, shares: u8, threshold: u8) -> Result<Vec<Share>, Shar
             "need 2 <= threshold <= shares <= 255, got threshold {threshold} and {shares} shares"
         )));
     }
-    let raw = Gf256::split_bytes(
+    // Explicit x coordinates 1..=shares (the share index users see).
+    let ids = (1..=shares).map(|i| IdentifierGf256(Gf256(i)));
+    let raw = Gf256::split_bytes_with_participant_ids_iter(
         threshold as usize,
         shares as usize,
         key.as_bytes(),
         &mut OsRng010,
+        ids,
     )
     .map_err(|e| ShareError::Parameters(format!("splitting failed: {e:?}")))?;
     let raw: Vec<Zeroizing<Vec<u8>>> = raw.into_iter().map(Zeroizing::new).collect();
@@ -371,6 +374,8 @@ mod tests {
             let k = key();
             let shares = split(&k, n, t).expect("split");
             assert_eq!(shares.len(), n as usize);
+            let idx: Vec<u8> = shares.iter().map(|s| s.index).collect();
+            assert_eq!(idx, (1..=n).collect::<Vec<u8>>());
             for sub in subsets(n as usize, t as usize) {
                 let pick: Vec<&Share> = sub.iter().map(|&i| &shares[i]).collect();
                 let back = combine(&pick).expect("combine");
