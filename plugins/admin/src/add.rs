@@ -25,17 +25,16 @@ pub fn run(host: &Host, a: AddArgs) -> Result<i32> {
     let pepper = pepper(host)?;
     let pw = a
         .password
-        .read(host, &format!("Password for admin {}", a.username), true)?;
+        .read(host, &format!("Password for admin {}: ", a.username), true)?;
     let hash = make_hash(host, &pepper, &pw)?;
     match upsert(host, &a.username, Some(&hash), email.as_deref(), true)? {
         Outcome::Registered => host.outln(&format!(
             "Admin {} was registered successfully.",
             a.username
         )),
-        Outcome::Updated => host.outln(&format!(
-            "Admin {} already existed and was updated.",
-            a.username
-        )),
+        Outcome::Updated(stored) => {
+            host.outln(&format!("Admin {stored} already existed and was updated."))
+        }
     }
     Ok(0)
 }

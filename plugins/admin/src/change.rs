@@ -39,7 +39,7 @@ pub fn run(host: &Host, a: ChangeArgs) -> Result<i32> {
         let pepper = pepper(host)?;
         let pw = a.password.read(
             host,
-            &format!("New password for admin {}", a.username),
+            &format!("New password for admin {}: ", a.username),
             true,
         )?;
         Some(make_hash(host, &pepper, &pw)?)
@@ -63,7 +63,7 @@ pub fn run(host: &Host, a: ChangeArgs) -> Result<i32> {
             "Admin {} was registered successfully.",
             a.username
         )),
-        Outcome::Updated => host.outln(&format!("Admin {}: {what} changed.", a.username)),
+        Outcome::Updated(stored) => host.outln(&format!("Admin {stored}: {what} changed.")),
     }
     Ok(0)
 }

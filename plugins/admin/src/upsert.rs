@@ -5,12 +5,13 @@ use crate::store::{self, AdminRow};
 use mfactl_plugin_api::{DbTarget, Error, Host, Result, SecretString};
 
 /// What [`upsert`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// A new admin row was inserted.
     Registered,
-    /// An existing admin row was changed.
-    Updated,
+    /// An existing admin row was changed; its stored spelling (MariaDB/MySQL compare names
+    /// case-insensitively, like privacyIDEA's lookup there).
+    Updated(String),
 }
 
 /// The hash parameters from `PI_HASH_ALGO_LIST` / `PI_HASH_ALGO_PARAMS`, warnings shown.
@@ -63,9 +64,9 @@ pub fn upsert(
     create_missing: bool,
 ) -> Result<Outcome> {
     host.transaction(DbTarget::Main, || {
-        if store::get(host, username)?.is_some() {
+        if let Some(row) = store::get(host, username)? {
             store::update(host, username, password_hash, email)?;
-            Ok(Outcome::Updated)
+            Ok(Outcome::Updated(row.username))
         } else if create_missing {
             store::insert(
                 host,

@@ -42,7 +42,7 @@ pub fn run(host: &Host, a: VerifyArgs) -> Result<i32> {
     let pepper = pepper(host)?;
     let pw = a
         .password
-        .read(host, &format!("Password of admin {}", a.username), false)?;
+        .read(host, &format!("Password of admin {}: ", a.username), false)?;
     let ok = parsed
         .verify(&crate::hash::peppered(pepper.expose(), pw.expose()))
         .map_err(|e| Error::failed("cannot check the password").with_cause(e))?;
