@@ -713,3 +713,89 @@ fn unreachable_database_is_a_clear_error() {
     // Commands that need no database do not connect.
     run_bin(&["--config", cfg.to_str().expect("utf8"), "config", "show"]).ok();
 }
+
+/// Builds a plugin against a changed copy of plugin-api (one field of `CommandInfo` has another
+/// type) in its own workspace and target dir, and checks the host refuses it with a layout error.
+#[test]
+fn abi_mismatched_plugin_is_rejected() {
+    let root = workspace_root();
+    let work = mfactl_tests::target_dir().join("abi-mismatch");
+    let api = work.join("api");
+    fs::create_dir_all(api.join("src")).expect("mkdir api");
+    for f in fs::read_dir(root.join("plugin-api/src")).expect("read api src") {
+        let f = f.expect("entry").path();
+        let mut text = fs::read_to_string(&f).expect("read");
+        if f.ends_with("ffi.rs") {
+            let marker = "pub struct CommandInfo {";
+            let at = text.find(marker).expect("CommandInfo");
+            let tail = text[at..].replacen("pub about: RString,", "pub about: RStr<'static>,", 1);
+            text = format!("{}{}", &text[..at], tail);
+        }
+        fs::write(api.join("src").join(f.file_name().expect("name")), text).expect("write");
+    }
+    fs::write(
+        api.join("Cargo.toml"),
+        "[package]\nname = \"mfactl-plugin-api\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[dependencies]\n\
+         abi_stable = \"=0.11.3\"\ninventory = \"0.3.25\"\nclap = { version = \"4.6.7\", features = [\"derive\", \"env\", \"string\"] }\n\
+         serde_json = { version = \"1\", features = [\"preserve_order\"] }\nchrono = { version = \"0.4\", default-features = false, features = [\"clock\", \"std\"] }\n",
+    )
+    .expect("api manifest");
+    let plugin = work.join("plugin");
+    fs::create_dir_all(plugin.join("src")).expect("mkdir plugin");
+    fs::copy(
+        root.join("tests/fixture-plugins/hello/src/lib.rs"),
+        plugin.join("src/lib.rs"),
+    )
+    .expect("copy hello");
+    fs::write(
+        plugin.join("Cargo.toml"),
+        "[package]\nname = \"abi-mismatch-hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n\
+         [dependencies]\nmfactl-plugin-api = { path = \"../api\" }\nclap = { version = \"4.6.7\", features = [\"derive\", \"env\", \"string\"] }\n",
+    )
+    .expect("plugin manifest");
+    fs::write(
+        work.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"api\", \"plugin\"]\n",
+    )
+    .expect("ws");
+    fs::copy(root.join("Cargo.lock"), work.join("Cargo.lock")).expect("lock");
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--offline", "--quiet", "--manifest-path"])
+        .arg(work.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", work.join("target"))
+        .output()
+        .expect("cargo build");
+    assert!(
+        out.status.success(),
+        "building the mismatched plugin failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let so = work.join("target/debug/libabi_mismatch_hello.so");
+    let d = plugin_dir_with("abi", &[("hello.so", &so)]);
+    let list = plugins_json(&d, None);
+    let e = entry(&list, "/hello.so");
+    assert_eq!(e["status"], "rejected");
+    assert!(
+        e["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("plugin API layout mismatch"),
+        "{e}"
+    );
+    // With -v the full abi_stable report is shown when the plugin is invoked.
+    let o = run_bin(&[
+        "-v",
+        "--plugin-dir",
+        d.to_str().expect("utf8"),
+        "hello",
+        "greet",
+        "x",
+    ]);
+    o.code(2);
+    assert!(
+        o.stderr.contains("layout mismatch") && o.stderr.len() > 500,
+        "{o:?}"
+    );
+    // Other commands keep working.
+    run_bin(&["--plugin-dir", d.to_str().expect("utf8"), "plugins", "list"]).ok();
+}
