@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 /// Keeps every built-in plugin crate linked so `inventory` sees its registration.
 pub fn link_builtins() {
     let anchors = [
-        // mfactl_setup::link_anchor,
+        mfactl_setup::link_anchor,
         mfactl_enckey::link_anchor,
         mfactl_backup::link_anchor,
         // mfactl_audit::link_anchor,
