@@ -216,7 +216,7 @@ fn library_error(noun: String, source: Source, e: LibraryError) -> Entry {
     let full = e.to_string();
     let reason = match &e {
         LibraryError::OpenError { .. } => {
-            let why = full.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("cannot open").to_string();
+            let why = full.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("cannot open").to_string();
             format!("not a loadable library: {why}")
         }
         LibraryError::GetSymbolError { .. } => "not an mfactl plugin (no abi_stable root module)".to_string(),

@@ -1,7 +1,7 @@
 //! Configuration: which file, how it is read, and the resolved [`Settings`].
 //!
-//! Order: `--config` > `MFACTL_CONFIG` > `PRIVACYIDEA_CONFIGFILE` > `/etc/privacyidea/mfactl.toml`
-//! > `/etc/privacyidea/pi.cfg`. `.toml` files are mfactl's own format; anything else is read as a
+//! Order: `--config`, `MFACTL_CONFIG`, `PRIVACYIDEA_CONFIGFILE`, `/etc/privacyidea/mfactl.toml`,
+//! `/etc/privacyidea/pi.cfg`. `.toml` files are mfactl's own format; anything else is read as a
 //! pi.cfg (a safe subset of Python, parsed, never executed).
 
 pub mod picfg;

@@ -350,7 +350,7 @@ impl Database {
     pub fn stream_open(&self, sql: &str, params: Vec<Value>) -> Result<Stream, Error> {
         let pool = self.connect()?;
         let rt = runtime()?;
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<(Vec<String>, Vec<Value>), Error>>(1024);
+        let (tx, rx) = tokio::sync::mpsc::channel::<StreamItem>(1024);
         let sql = sql.to_string();
         let task = match pool {
             Pool::Sqlite(p) => {
@@ -477,16 +477,13 @@ impl Database {
     }
 }
 
-async fn send_err(
-    tx: &tokio::sync::mpsc::Sender<Result<(Vec<String>, Vec<Value>), Error>>,
-    e: Error,
-) {
+async fn send_err(tx: &tokio::sync::mpsc::Sender<StreamItem>, e: Error) {
     let _ = tx.send(Err(e)).await;
 }
 
 /// An open streaming query.
 pub struct Stream {
-    rx: tokio::sync::mpsc::Receiver<Result<(Vec<String>, Vec<Value>), Error>>,
+    rx: tokio::sync::mpsc::Receiver<StreamItem>,
     task: tokio::task::JoinHandle<()>,
     columns: Vec<String>,
     done: bool,
@@ -525,6 +522,9 @@ impl Drop for Stream {
         self.task.abort();
     }
 }
+
+/// One streamed row with its column names.
+type StreamItem = Result<(Vec<String>, Vec<Value>), Error>;
 
 type Fetched = (Vec<String>, Vec<Vec<Value>>);
 
