@@ -1045,6 +1045,11 @@ fn privacyidea_values_under_an_mfactl_key_pass_check_db_on_all_engines() {
 
 /// Runs mfactl under a pseudo-terminal (`script`), typing `typed` after a second.
 fn mfactl_on_tty(env: &TestEnv, args: &[&str], typed: &str) -> std::process::Output {
+    mfactl_on_tty_lines(env, args, &[typed])
+}
+
+/// Same, typing each line after a pause.
+fn mfactl_on_tty_lines(env: &TestEnv, args: &[&str], lines: &[&str]) -> std::process::Output {
     let mut cmd = format!(
         "{} --config {}",
         mfactl_tests::mfactl_bin().display(),
@@ -1054,7 +1059,12 @@ fn mfactl_on_tty(env: &TestEnv, args: &[&str], typed: &str) -> std::process::Out
         cmd.push(' ');
         cmd.push_str(a);
     }
-    let shell = format!("(sleep 1; printf '%s\\n' '{typed}') | script -q -e -c '{cmd}' /dev/null");
+    let typed: String = lines
+        .iter()
+        .map(|l| format!("sleep 1; printf '%s\\n' '{l}'; "))
+        .collect();
+    let shell = format!("({typed}) | script -q -e -c '{cmd}' /dev/null");
+
     std::process::Command::new("sh")
         .arg("-c")
         .arg(shell)
@@ -1098,4 +1108,30 @@ fn a_wrapped_encfile_prompts_on_a_terminal() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("wrong passphrase"), "{text}");
     assert!(!dir2.exists());
+
+    // combine asks for the shares one by one and rejects a bad one at once.
+    let share = |p: &Path| {
+        fs::read_to_string(p)
+            .expect("r")
+            .lines()
+            .find(|l| l.starts_with("mfactl-share:"))
+            .expect("share")
+            .to_string()
+    };
+    let (s1, s2) = (share(&files[0]), share(&files[1]));
+    let mut typo = s1.clone().into_bytes();
+    let i = typo.len() - 20;
+    typo[i] = if typo[i] == b'0' { b'1' } else { b'0' };
+    let typo = String::from_utf8(typo).expect("utf8");
+    let back2 = env.path("back2");
+    let out = mfactl_on_tty_lines(
+        &env,
+        &["enckey", "combine", "-o", s(&back2)],
+        &[&typo, &s1, &s2],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("share rejected: checksum mismatch"), "{text}");
+    assert!(text.contains("Share 2 of 2"), "{text}");
+    assert_eq!(fs::read(&back2).expect("r"), BIN);
 }
