@@ -28,6 +28,21 @@ pub struct Plan {
     pub unchanged: Vec<String>,
 }
 
+/// Equal as privacyIDEA uses them: the action dict's order does not matter (a YAML export has
+/// its keys sorted), everything else compares exactly.
+fn same(field: &str, a: &Node, b: &Node) -> bool {
+    match (field, a, b) {
+        ("action", Node::Map(x), Node::Map(y)) => {
+            let mut x: Vec<_> = x.iter().collect();
+            let mut y: Vec<_> = y.iter().collect();
+            x.sort_by(|p, q| p.0.cmp(&q.0));
+            y.sort_by(|p, q| p.0.cmp(&q.0));
+            x == y
+        }
+        _ => a == b,
+    }
+}
+
 /// The fields whose export value differs between `old` and `new`.
 pub fn diff(old: &Policy, new: &Policy) -> Vec<FieldChange> {
     let (Node::Map(a), Node::Map(b)) = (old.to_node(), new.to_node()) else {
@@ -35,7 +50,7 @@ pub fn diff(old: &Policy, new: &Policy) -> Vec<FieldChange> {
     };
     a.into_iter()
         .zip(b)
-        .filter(|((_, va), (_, vb))| va != vb)
+        .filter(|((k, va), (_, vb))| !same(k, va, vb))
         .map(|((k, va), (_, vb))| FieldChange {
             field: k,
             old: va,
@@ -147,6 +162,14 @@ mod tests {
         let mut new = old.clone();
         new.realm = Some("corp, partners".into());
         assert!(diff(&old, &new).is_empty(), "same export, no change");
+        new.action = Some("b, a=1".into());
+        let mut reordered = new.clone();
+        reordered.action = Some("a=1, b".into());
+        assert!(
+            diff(&new, &reordered).is_empty(),
+            "action order does not matter"
+        );
+        new.action = None;
         new.priority = 3;
         new.action = Some("enable".into());
         let d = diff(&old, &new);
