@@ -343,7 +343,8 @@ pub fn run(host: &Host, a: CreateArgs) -> Result<i32> {
         let p = if info.sqlite_path.is_empty() {
             db_uri.sqlite_path()
         } else {
-            Some(PathBuf::from(info.sqlite_path.as_str()))
+            // normalised: the host may report `//abs/path` for `sqlite:////abs/path`
+            Some(Path::new(info.sqlite_path.as_str()).components().collect())
         };
         Some(p.ok_or_else(|| Error::config("the SQLite database has no file path"))?)
     } else {
