@@ -27,6 +27,7 @@ mod bins;
 mod env;
 mod python;
 mod run;
+mod schema;
 mod servers;
 mod sql;
 
@@ -38,6 +39,7 @@ pub use env::{
 };
 pub use python::{pi_driver, pi_python, reference_dir, PiOutput};
 pub use run::{Cmd, Output};
+pub use schema::SchemaSnapshot;
 pub use servers::{engines, server_location, Engine};
 
 /// True when running in CI (`CI=true`): missing servers fail instead of being skipped.

@@ -461,3 +461,56 @@ fn servers_stop_when_the_test_process_ends() {
         drop(lines);
     }
 }
+
+/// The schema snapshot is deterministic, sees the facts the reference README counts, and
+/// shows a change as a diff, on every engine.
+#[test]
+fn schema_snapshot_of_the_reference_schema() {
+    for engine in engines() {
+        let a = TestEnv::new(engine);
+        a.load_reference_schema();
+        let b = TestEnv::new(engine);
+        b.load_reference_schema();
+        let sa = a.schema_snapshot();
+        sa.assert_same(&b.schema_snapshot());
+        assert_eq!(sa.lines_starting("table ").len(), 68, "{engine}");
+        let sequences = sa.lines_starting("sequence ").len();
+        let fks = match engine {
+            Engine::Postgres => sa
+                .lines_starting("constraint ")
+                .iter()
+                .filter(|l| l.contains("FOREIGN KEY"))
+                .count(),
+            _ => sa.lines_starting("fk ").len(),
+        };
+        assert_eq!(fks, 42, "{engine}");
+        match engine {
+            Engine::Sqlite => {
+                assert_eq!(sequences, 0);
+                assert_eq!(sa.lines_starting("index ").len(), 65);
+            }
+            _ => {
+                assert_eq!(sequences, 45, "{engine}");
+                assert!(
+                    sa.lines
+                        .iter()
+                        .any(|l| l.starts_with("sequence audit_seq start=1 ")),
+                    "{engine}"
+                );
+            }
+        }
+        assert!(sa.lines.contains("pk admin (username)"), "{engine}");
+        b.sql("ALTER TABLE admin ADD COLUMN extra_col INTEGER");
+        let diff = sa.diff(&b.schema_snapshot());
+        assert_eq!(diff.len(), 3, "{engine}: {diff:#?}");
+        assert!(
+            diff.iter()
+                .any(|l| l.starts_with("+ column admin.extra_col ")),
+            "{engine}: {diff:#?}"
+        );
+        assert!(
+            diff.contains(&"- columns admin: username,password,email".to_string()),
+            "{engine}: {diff:#?}"
+        );
+    }
+}
