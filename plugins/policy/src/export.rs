@@ -54,7 +54,7 @@ pub fn document(policies: &[Policy]) -> Node {
 }
 
 pub fn run(host: &Host, args: Args) -> Result<i32> {
-    crate::check_types(&args.types, "export")?;
+    crate::check_types(&args.types, "export", false)?;
     let _ = args.censor;
     let store = Store::open(host)?;
     let mut policies = store.load_all()?;

@@ -65,7 +65,7 @@ fn read_specs(host: &Host, args: &Args, store: &Store) -> Result<(Vec<PolicySpec
         )),
         Some(_) => {}
     }
-    if !doc.other_types.is_empty() && args.types.is_empty() {
+    if !doc.other_types.is_empty() && !args.types.iter().any(|t| t.eq_ignore_ascii_case("policy")) {
         host.warn(&format!(
             "not imported (mfactl imports policies only): {}",
             doc.other_types.join(", ")
@@ -200,7 +200,7 @@ fn print_plan(host: &Host, args: &Args, plan: &Plan) {
 }
 
 pub fn run(host: &Host, args: Args) -> Result<i32> {
-    crate::check_types(&args.types, "import")?;
+    crate::check_types(&args.types, "import", true)?;
     let store = Store::open(host)?;
     let planning = args.plan || args.dry_run.get(host);
     if !planning {

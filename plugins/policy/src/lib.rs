@@ -30,6 +30,28 @@ pub mod yamlfmt;
 /// The plugin.
 pub struct PolicyPlugin;
 
+const NOT_FOUND_NOTE: &str =
+    "A policy that does not exist is an error (exit 1); pi-manage printed \
+a message and exited 0. Every change updates the __timestamp__ config row, so running \
+privacyIDEA servers reload their policies.";
+
+const CREATE_NOTE: &str = "Unlike pi-manage, an existing policy is not overwritten unless \
+--update is given, every field of a -f file is used (pi-manage ignored priority, conditions, \
+pinode, description, user_agents and user_case_insensitive), and invalid input is an error \
+message, never a traceback. Realms, resolvers and nodes must exist, as in privacyIDEA.";
+
+const EXPORT_NOTE: &str = "The output is byte-identical to `pi-manage config export -t policy` \
+of the same database (JSON: indent 2, ASCII-escaped; YAML: PyYAML safe_dump). Only the type \
+'policy' is exported; `-t all` and other types are refused rather than silently left out.";
+
+const IMPORT_NOTE: &str = "Policies are merged by name as pi-manage does (fields missing in the \
+file keep their stored values; active, check_all_resolvers, user_case_insensitive and the \
+description are always set). Unlike pi-manage: the format is detected without guessing (old \
+Python-literal exports are not mangled by the YAML parser), the whole import is one \
+transaction (one invalid policy changes nothing unless --skip-invalid), --replace-all deletes \
+what is not in the file, and --plan shows the changes first. Exit codes: 0 done / nothing to \
+do, 1 invalid input, 3 --plan found changes.";
+
 #[derive(Parser)]
 #[command(
     name = "mfactl policy",
@@ -49,16 +71,22 @@ enum Verb {
     /// Show every field of one policy
     Show(show::Args),
     /// Enable a policy
+    #[command(after_help = NOT_FOUND_NOTE)]
     Enable(toggle::Args),
     /// Disable a policy (e.g. one that locks the admins out)
+    #[command(after_help = NOT_FOUND_NOTE)]
     Disable(toggle::Args),
     /// Delete a policy with its conditions and description
+    #[command(after_help = NOT_FOUND_NOTE)]
     Delete(delete::Args),
     /// Create a policy (or replace one with --update)
+    #[command(after_help = CREATE_NOTE)]
     Create(Box<create::Args>),
     /// Export policies in privacyIDEA 3.14's `config export` format
+    #[command(after_help = EXPORT_NOTE)]
     Export(export::Args),
     /// Import policies from an export (JSON, YAML or an old Python-literal export)
+    #[command(after_help = IMPORT_NOTE)]
     Import(import::Args),
 }
 
@@ -146,10 +174,13 @@ impl Plugin for PolicyPlugin {
 
 mfactl_plugin_api::declare_plugin!(PolicyPlugin);
 
-/// `-t/--types` of pi-manage's `config export|import`: mfactl handles policies only.
-pub(crate) fn check_types(types: &[String], verb: &str) -> Result<()> {
+/// `-t/--types` of pi-manage's `config export|import`: mfactl handles policies only. `all` is
+/// accepted by import (the other types in the file are reported as not imported) but refused by
+/// export, where it would silently give a smaller export than pi-manage's.
+pub(crate) fn check_types(types: &[String], verb: &str, allow_all: bool) -> Result<()> {
     for t in types {
-        if !t.eq_ignore_ascii_case("policy") {
+        let ok = t.eq_ignore_ascii_case("policy") || (allow_all && t.eq_ignore_ascii_case("all"));
+        if !ok {
             return Err(mfactl_plugin_api::Error::usage(format!(
                 "mfactl can {verb} only the configuration type 'policy', not '{t}'"
             ))
