@@ -252,7 +252,7 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
     host.outln("  mfactl setup status");
     host.outln("  mfactl admin add admin");
     host.outln("  mfactl enckey status");
-    host.outln("  mfactl api create-token --role admin --user admin");
+    host.outln("  mfactl api create-token --role admin -u admin");
     host.outln(&format!(
         "privacyIDEA itself can use the same installation: PRIVACYIDEA_CONFIGFILE={}",
         l.picfg.display()
