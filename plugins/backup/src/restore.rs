@@ -98,6 +98,8 @@ fn temp_name(dest: &Path) -> PathBuf {
 #[derive(Default)]
 struct Staged {
     temps: Vec<(PathBuf, PathBuf)>,
+    /// Directories this run created (removed again, when empty, on failure).
+    dirs: Vec<PathBuf>,
     committed: bool,
 }
 
@@ -106,6 +108,9 @@ impl Drop for Staged {
         if !self.committed {
             for (t, _) in &self.temps {
                 let _ = fs::remove_file(t);
+            }
+            for d in self.dirs.iter().rev() {
+                let _ = fs::remove_dir(d);
             }
         }
     }
@@ -273,15 +278,27 @@ fn plan_files(
     Ok(plans)
 }
 
-fn ensure_dir(p: &Path, mode: u32) -> Result<()> {
+fn ensure_dir(p: &Path, mode: u32, staged: &mut Staged) -> Result<()> {
     if p.is_dir() {
         return Ok(());
     }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(mode)
-        .create(p)
-        .map_err(err_at("create directory", p))
+    let mut missing = Vec::new();
+    let mut cur = Some(p);
+    while let Some(c) = cur {
+        if c.is_dir() {
+            break;
+        }
+        missing.push(c.to_path_buf());
+        cur = c.parent();
+    }
+    for d in missing.into_iter().rev() {
+        fs::DirBuilder::new()
+            .mode(mode)
+            .create(&d)
+            .map_err(err_at("create directory", &d))?;
+        staged.dirs.push(d);
+    }
+    Ok(())
 }
 
 fn stage_files(
@@ -294,7 +311,7 @@ fn stage_files(
     // Directories first (only missing ones are created; nothing existing changes).
     for p in plans.iter().filter(|p| p.kind == Kind::Dir) {
         if !p.dest.is_dir() {
-            ensure_dir(&p.dest, p.mode.max(0o700))?;
+            ensure_dir(&p.dest, p.mode.max(0o700), staged)?;
             if root {
                 let _ = std::os::unix::fs::chown(&p.dest, Some(p.uid as u32), Some(p.gid as u32));
             }
@@ -324,7 +341,7 @@ fn stage_files(
             };
             left -= 1;
             if let Some(parent) = p.dest.parent() {
-                ensure_dir(parent, 0o755)?;
+                ensure_dir(parent, 0o755, staged)?;
             }
             let tmp = temp_name(&p.dest);
             let _ = fs::remove_file(&tmp);
@@ -422,7 +439,7 @@ fn stage_sqlite(
     staged: &mut Staged,
 ) -> Result<PathBuf> {
     if let Some(parent) = dest.parent() {
-        ensure_dir(parent, 0o755)?;
+        ensure_dir(parent, 0o755, staged)?;
     }
     let tmp = temp_name(dest);
     let _ = fs::remove_file(&tmp);

@@ -957,3 +957,80 @@ fn backup_while_another_process_writes_is_consistent() {
         });
     }
 }
+
+#[test]
+fn a_failing_database_restore_changes_nothing() {
+    for engine in engines() {
+        if engine == Engine::Postgres {
+            // pi-manage archives hold no PostgreSQL dumps; the PostgreSQL path is one
+            // transaction (see the kill -9 test)
+            continue;
+        }
+        let env = TestEnv::new(engine);
+        env.load_reference_schema();
+        seed(&env, "f", 5);
+        let before = snapshot(&env);
+        let d = env.dir().display().to_string();
+        let d = d.trim_start_matches('/');
+        let (dump_name, dump) = match engine {
+            Engine::Sqlite => ("sqlite", "this is not a SQLite database".to_string()),
+            _ => (
+                "sql",
+                "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `x`;\nUSE `x`;\nDROP TABLE IF EXISTS `admin`;\n\
+                 CREATE TABLE `admin` (`username` varchar(120) NOT NULL PRIMARY KEY, `password` varchar(255), `email` varchar(255));\n\
+                 INSERT INTO `admin` VALUES ('eve','z',NULL);\nTHIS IS NOT SQL;\n"
+                    .to_string(),
+            ),
+        };
+        let tgz = env.path("bad.tgz");
+        let cfg = env.pi_cfg();
+        python_tar(
+            &tgz,
+            &[
+                (&format!("{d}/pi.cfg"), "REGTYPE", &cfg, ""),
+                (&format!("{d}/new/file.txt"), "REGTYPE", "new", ""),
+                (
+                    &format!("{d}/bk/dbdump-20261122-0645.{dump_name}"),
+                    "REGTYPE",
+                    &dump,
+                    "",
+                ),
+            ],
+        );
+        let scratch = env.path("scratch");
+        fs::create_dir_all(&scratch).expect("mkdir");
+        for root in [scratch.display().to_string(), "/".to_string()] {
+            let out = env.mfactl(&[
+                "backup",
+                "restore",
+                "--yes",
+                "--target-root",
+                &root,
+                &tgz.display().to_string(),
+            ]);
+            out.code(1);
+            assert_eq!(
+                snapshot(&env),
+                before,
+                "{engine}: database changed: {out:?}"
+            );
+            assert!(tree(&scratch).is_empty(), "{engine}: {:?}", tree(&scratch));
+            assert!(!env.path("new").exists(), "{engine}: files changed");
+            assert_eq!(fs::read_to_string(env.pi_cfg_path()).expect("read"), cfg);
+            if engine == Engine::Mariadb {
+                assert!(
+                    out.stderr
+                        .contains("previous database content was put back"),
+                    "{out:?}"
+                );
+            }
+        }
+        let leftovers: Vec<String> = fs::read_dir(env.dir())
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("mfactl-restore"))
+            .collect();
+        assert!(leftovers.is_empty(), "{engine}: {leftovers:?}");
+    }
+}
