@@ -45,6 +45,11 @@ pub struct Created {
     pub existing_tables: usize,
 }
 
+/// The named lock `create-tables` and `drop-tables` hold, so two runs never interleave.
+pub const LOCK: &str = "setup-schema";
+/// How long to wait for [`LOCK`].
+pub const LOCK_WAIT_MS: u64 = 60_000;
+
 pub fn run(host: &Host, a: Args) -> Result<i32> {
     if a.stamp {
         host.warn(
@@ -65,6 +70,9 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
         ));
     }
     let stamp = !a.no_stamp;
+    if !dry {
+        host.lock(DbTarget::Main, LOCK, LOCK_WAIT_MS)?;
+    }
     let (created, stamped) = ensure(host, DbTarget::Main, &schema, sequences, stamp, dry)?;
     report(host, "", &created, dry);
     let mut code = 0;

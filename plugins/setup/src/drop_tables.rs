@@ -2,6 +2,7 @@
 //! `alembic_version`. Without the flag it does nothing and says so.
 
 use crate::catalog;
+use crate::create_tables::{LOCK, LOCK_WAIT_MS};
 use crate::schema::{Kind, Schema, ALEMBIC_TABLE};
 use mfactl_plugin_api::{DbTarget, Dialect, Error, Host, Result};
 
@@ -30,6 +31,7 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
     host.outln(&format!("Using connect string {}", info.url_redacted));
     host.outln("Dropping all database tables!");
     let schema = Schema::load(catalog::flavor(&info)).map_err(Error::internal)?;
+    host.lock(DbTarget::Main, LOCK, LOCK_WAIT_MS)?;
     let dialect = info.dialect;
     let work = || -> Result<(usize, usize)> {
         let present = catalog::present(host, DbTarget::Main)?;

@@ -278,15 +278,14 @@ fn print_db(host: &Host, label: &str, d: &Json) {
     }
     let t = &d["tables"];
     if !t.is_null() {
-        let missing = t["missing"]
+        let names: Vec<&str> = t["missing"]
             .as_array()
-            .map(|v| {
-                v.iter()
-                    .filter_map(|x| x.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
+            .map(|v| v.iter().filter_map(|x| x.as_str()).collect())
             .unwrap_or_default();
+        let missing = match names.len() {
+            0..=8 => names.join(", "),
+            n => format!("{}, … and {} more", names[..6].join(", "), n - 6),
+        };
         let tail = if missing.is_empty() {
             String::new()
         } else {
