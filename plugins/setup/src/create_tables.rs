@@ -2,7 +2,7 @@
 //! Alembic stamp.
 
 use crate::catalog::{self, Present};
-use crate::schema::{auto_increment_fallback, Kind, Schema, What, ALEMBIC_HEAD};
+use crate::schema::{auto_increment_fallback, sequence_table, Kind, Schema, What, ALEMBIC_HEAD};
 use mfactl_plugin_api::args::DryRunArg;
 use mfactl_plugin_api::{DbTarget, Dialect, Error, Host, Result, Value};
 
@@ -144,7 +144,10 @@ fn report(host: &Host, place: &str, c: &Created, dry: bool) {
         return;
     }
     let verb = if dry { "Would create" } else { "Created" };
-    let mut parts = vec![plural(c.tables.len(), "table")];
+    let mut parts = Vec::new();
+    if !c.tables.is_empty() {
+        parts.push(plural(c.tables.len(), "table"));
+    }
     if !c.sequences.is_empty() {
         parts.push(plural(c.sequences.len(), "sequence"));
     }
@@ -208,7 +211,12 @@ pub fn ensure(
             }
             match unit.kind {
                 Kind::Table => c.tables.push(unit.name.clone()),
-                Kind::Sequence => c.sequences.push(unit.name.clone()),
+                Kind::Sequence => {
+                    if !dry {
+                        continue_sequence(host, db, dialect, &unit.name, &present)?;
+                    }
+                    c.sequences.push(unit.name.clone())
+                }
             }
         }
         let s = if stamp {
@@ -223,6 +231,41 @@ pub fn ensure(
     } else {
         host.transaction(db, work)
     }
+}
+
+/// A sequence created for a table that already has rows continues after its highest id, so
+/// privacyIDEA's next insert does not collide (an install that lost or never had a sequence).
+fn continue_sequence(
+    host: &Host,
+    db: DbTarget,
+    dialect: Dialect,
+    seq: &str,
+    present: &Present,
+) -> Result<()> {
+    let table = sequence_table(seq);
+    if !present.tables.contains(&table) {
+        return Ok(());
+    }
+    let max = host
+        .query(
+            db,
+            &format!("SELECT MAX(id) FROM {}", dialect.quote(&table)),
+            vec![],
+        )?
+        .scalar()
+        .and_then(|v| v.as_i64());
+    let Some(max) = max.filter(|m| *m > 0) else {
+        return Ok(());
+    };
+    let sql = match dialect {
+        Dialect::Postgres => format!("SELECT setval('{seq}', {max})"),
+        _ => format!("SELECT SETVAL({}, {max})", dialect.quote(seq)),
+    };
+    host.query(db, &sql, vec![])?;
+    host.info(&format!(
+        "sequence {seq} continues after the highest existing {table}.id ({max})"
+    ));
+    Ok(())
 }
 
 fn stamp_head(

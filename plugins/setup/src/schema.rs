@@ -279,6 +279,30 @@ impl Schema {
     }
 }
 
+/// Sequences whose name is not `<table>_seq`.
+const SEQUENCE_TABLES: &[(&str, &str)] = &[
+    ("audit_seq", "pidea_audit"),
+    ("caconfig_seq", "caconnectorconfig"),
+    ("clientapp_seq", "clientapplication"),
+    ("eventhandlercond_seq", "eventhandlercondition"),
+    ("eventhandleropt_seq", "eventhandleroption"),
+    ("machineresolverconf_seq", "machineresolverconfig"),
+    ("machtokenopt_seq", "machinetokenoptions"),
+    ("periodictaskopt_seq", "periodictaskoption"),
+    ("pwreset_seq", "passwordreset"),
+    ("resolverconf_seq", "resolverconfig"),
+    ("smsgwoption_seq", "smsgatewayoption"),
+];
+
+/// The table whose `id` a sequence feeds.
+pub fn sequence_table(seq: &str) -> String {
+    SEQUENCE_TABLES
+        .iter()
+        .find(|(s, _)| *s == seq)
+        .map(|(_, t)| t.to_string())
+        .unwrap_or_else(|| seq.strip_suffix("_seq").unwrap_or(seq).to_string())
+}
+
 /// Sequences first (file order), then tables so that referenced tables come first (file order
 /// among equals). A cycle is an error.
 fn order(units: Vec<Unit>) -> Result<Vec<Unit>, String> {
@@ -475,6 +499,23 @@ mod tests {
                     assert!(!st.sql.starts_with("/*"), "{}", st.sql);
                     assert!(!st.sql.ends_with(';'), "{}", st.sql);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_sequence_feeds_a_table_with_an_id() {
+        for f in [Flavor::Postgres, Flavor::Mysql] {
+            let s = Schema::load(f).expect("parse");
+            for seq in s.sequences() {
+                let t = sequence_table(seq);
+                let unit = s
+                    .units
+                    .iter()
+                    .find(|u| u.kind == Kind::Table && u.name == t)
+                    .unwrap_or_else(|| panic!("{seq} -> {t}: no such table"));
+                let id = if f == Flavor::Mysql { "`id` " } else { "id " };
+                assert!(unit.stmts[0].sql.contains(id), "{seq} -> {t} has no id");
             }
         }
     }

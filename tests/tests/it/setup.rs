@@ -716,3 +716,35 @@ result = {"policies": sorted(p.name for p in Policy.query.all()),
         assert!(out.stdout.contains("admin1"), "{label}: {out:?}");
     }
 }
+
+#[test]
+fn a_recreated_sequence_continues_after_existing_ids() {
+    for engine in engines() {
+        if engine == Engine::Sqlite {
+            continue;
+        }
+        let env = TestEnv::new(engine);
+        env.create_schema();
+        env.sql(
+            "INSERT INTO passwordreset (id, recoverycode, username, realm) \
+             VALUES (41, 'x', 'u', 'r')",
+        );
+        env.sql("DROP SEQUENCE pwreset_seq");
+        let out = env.mfactl(&["setup", "create-tables"]);
+        out.ok();
+        assert!(
+            out.stdout
+                .contains("Created 1 sequence (67 tables existed already)"),
+            "{engine}: {out:?}"
+        );
+        assert!(
+            out.stderr.contains("pwreset_seq continues after"),
+            "{engine}: {out:?}"
+        );
+        let next = match engine {
+            Engine::Postgres => env.query_scalar("SELECT nextval('pwreset_seq')"),
+            _ => env.query_scalar("SELECT NEXTVAL(pwreset_seq)"),
+        };
+        assert_eq!(next, "42", "{engine}");
+    }
+}
