@@ -1,0 +1,169 @@
+//! Variable-time RSA public-key operation (s^e mod n) with Montgomery multiplication on u64 limbs.
+//! Public data only: no secret ever goes through here, so variable time is fine.
+
+/// A public RSA modulus prepared for Montgomery arithmetic.
+pub struct MontModulus {
+    n: Vec<u64>,  // little-endian limbs
+    n0inv: u64,   // -n^{-1} mod 2^64
+    r2: Vec<u64>, // R^2 mod n
+}
+
+fn from_be_bytes(b: &[u8], limbs: usize) -> Vec<u64> {
+    let mut out = vec![0u64; limbs];
+    for (i, byte) in b.iter().rev().enumerate() {
+        if i / 8 < limbs {
+            out[i / 8] |= (*byte as u64) << (8 * (i % 8));
+        }
+    }
+    out
+}
+
+fn to_be_bytes(a: &[u64], len: usize) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    for i in 0..len {
+        let limb = i / 8;
+        if limb < a.len() {
+            out[len - 1 - i] = (a[limb] >> (8 * (i % 8))) as u8;
+        }
+    }
+    out
+}
+
+fn geq(a: &[u64], b: &[u64]) -> bool {
+    for i in (0..a.len()).rev() {
+        if a[i] != b[i] {
+            return a[i] > b[i];
+        }
+    }
+    true
+}
+
+fn sub_in_place(a: &mut [u64], b: &[u64]) {
+    let mut borrow = 0u64;
+    for i in 0..a.len() {
+        let (d1, b1) = a[i].overflowing_sub(b[i]);
+        let (d2, b2) = d1.overflowing_sub(borrow);
+        a[i] = d2;
+        borrow = (b1 || b2) as u64;
+    }
+}
+
+impl MontModulus {
+    /// `n_be`: the modulus, big-endian bytes. `None` when even or zero.
+    pub fn new(n_be: &[u8]) -> Option<Self> {
+        let limbs = n_be.len().div_ceil(8).max(1);
+        let n = from_be_bytes(n_be, limbs);
+        if n[0] & 1 == 0 {
+            return None;
+        }
+        // Newton iteration for n^{-1} mod 2^64.
+        let mut inv: u64 = 1;
+        for _ in 0..6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(n[0].wrapping_mul(inv)));
+        }
+        let n0inv = inv.wrapping_neg();
+        // R^2 mod n by doubling 1 (2*64*limbs) times.
+        let mut r = vec![0u64; limbs];
+        r[0] = 1;
+        // reduce 1 mod n (n > 1 assumed)
+        for _ in 0..(2 * 64 * limbs) {
+            let carry = r[limbs - 1] >> 63;
+            for i in (1..limbs).rev() {
+                r[i] = (r[i] << 1) | (r[i - 1] >> 63);
+            }
+            r[0] <<= 1;
+            if carry == 1 || geq(&r, &n) {
+                sub_in_place(&mut r, &n);
+            }
+        }
+        Some(MontModulus { n, n0inv, r2: r })
+    }
+
+    fn mul(&self, a: &[u64], b: &[u64], out: &mut [u64], t: &mut [u64]) {
+        let s = self.n.len();
+        let n = &self.n[..s];
+        let b = &b[..s];
+        t.fill(0);
+        let (tl, th) = t.split_at_mut(s);
+        for &ai in a[..s].iter() {
+            let ai = ai as u128;
+            let mut c: u128 = 0;
+            for (tj, &bj) in tl.iter_mut().zip(b.iter()) {
+                let v = *tj as u128 + ai * bj as u128 + c;
+                *tj = v as u64;
+                c = v >> 64;
+            }
+            let v = th[0] as u128 + c;
+            th[0] = v as u64;
+            th[1] = (v >> 64) as u64;
+            let m = tl[0].wrapping_mul(self.n0inv) as u128;
+            let v = tl[0] as u128 + m * n[0] as u128;
+            let mut c = v >> 64;
+            for j in 1..s {
+                let v = tl[j] as u128 + m * n[j] as u128 + c;
+                tl[j - 1] = v as u64;
+                c = v >> 64;
+            }
+            let v = th[0] as u128 + c;
+            tl[s - 1] = v as u64;
+            th[0] = th[1] + (v >> 64) as u64;
+        }
+        out.copy_from_slice(tl);
+        if th[0] != 0 || geq(out, n) {
+            sub_in_place(out, n);
+        }
+    }
+
+    /// `base^exp mod n`, big-endian bytes in and out (output as long as the modulus in bytes).
+    pub fn pow(&self, base_be: &[u8], exp: u64, out_len: usize) -> Vec<u8> {
+        let s = self.n.len();
+        let base = from_be_bytes(base_be, s);
+        let mut t = vec![0u64; s + 2];
+        let mut bm = vec![0u64; s];
+        self.mul(&base, &self.r2, &mut bm, &mut t); // to Montgomery form
+        let mut acc = bm.clone();
+        let mut tmp = vec![0u64; s];
+        let bits = 64 - exp.leading_zeros();
+        for i in (0..bits.saturating_sub(1)).rev() {
+            self.mul(&acc, &acc, &mut tmp, &mut t);
+            std::mem::swap(&mut acc, &mut tmp);
+            if (exp >> i) & 1 == 1 {
+                self.mul(&acc, &bm, &mut tmp, &mut t);
+                std::mem::swap(&mut acc, &mut tmp);
+            }
+        }
+        let mut one = vec![0u64; s];
+        one[0] = 1;
+        self.mul(&acc, &one, &mut tmp, &mut t); // out of Montgomery form
+        to_be_bytes(&tmp, out_len)
+    }
+}
+
+impl MontModulus {
+    /// True when the big-endian number `x` is below the modulus.
+    pub fn less_than_modulus(&self, x_be: &[u8]) -> bool {
+        if x_be.len() > self.n.len() * 8
+            && x_be[..x_be.len() - self.n.len() * 8]
+                .iter()
+                .any(|b| *b != 0)
+        {
+            return false;
+        }
+        let x = from_be_bytes(x_be, self.n.len());
+        !geq(&x, &self.n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_modpow() {
+        // 4^13 mod 497 = 445
+        let m = MontModulus::new(&[0x01, 0xf1]).expect("odd");
+        assert_eq!(m.pow(&[4], 13, 2), vec![0x01, 0xbd]);
+        assert!(m.less_than_modulus(&[0x01, 0xf0]));
+        assert!(!m.less_than_modulus(&[0x01, 0xf1]));
+    }
+}
