@@ -615,6 +615,33 @@ mod archive_tests {
     }
 
     #[test]
+    fn recipient_encryption_needs_the_identity() {
+        let d = tempfile::tempdir().expect("tmp");
+        let id = age::x25519::Identity::generate();
+        let other = age::x25519::Identity::generate();
+        let p = d.path().join("r.tar.zst.age");
+        good(&p, Some(Encryption::Recipients(vec![id.to_public()])));
+        // through an identity file, as `--identity FILE` reads it
+        use age::secrecy::ExposeSecret;
+        let idf = d.path().join("key.txt");
+        std::fs::write(
+            &idf,
+            format!("# test\n{}\n", id.to_string().expose_secret()),
+        )
+        .expect("write");
+        let ok = Unlock {
+            identities: archive::load_identities(&idf).expect("identities"),
+            ..Default::default()
+        };
+        assert!(scan(&p, &ok).is_ok());
+        let bad = Unlock {
+            identities: vec![Box::new(other)],
+            ..Default::default()
+        };
+        assert!(scan(&p, &bad).is_err());
+    }
+
+    #[test]
     fn truncated_and_tampered_archives_are_refused() {
         let d = tempfile::tempdir().expect("tmp");
         let p = d.path().join("a.tar.zst");
