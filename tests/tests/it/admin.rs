@@ -317,6 +317,14 @@ fn pbkdf2_first_in_the_algo_list_writes_pbkdf2() {
         "passlib's ab64 uses '.' for '+': {hash}"
     );
     env.mfactl(&["admin", "verify", "bob", "-p", "secret"]).ok();
+    // privacyIDEA (default list: argon2, then pbkdf2_sha512) accepts the pbkdf2 hash
+    let out = env.pi_run(
+        r#"
+        from privacyidea.lib.auth import verify_db_admin
+        result = [verify_db_admin("bob", "secret"), verify_db_admin("bob", "secreT")]
+        "#,
+    );
+    assert_eq!(out.ok().json(), serde_json::json!([true, false]));
     // an unknown first scheme is a configuration error
     let env = TestEnv::new_with(
         Engine::Sqlite,

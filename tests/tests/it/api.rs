@@ -387,7 +387,7 @@ fn help_and_usage() {
         "-d, --days",
         "-R, --realm",
         "-u, --username",
-        "admin, validate",
+        "validate:",
     ] {
         assert!(out.stdout.contains(opt), "{opt}: {out:?}");
     }
