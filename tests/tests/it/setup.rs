@@ -242,6 +242,10 @@ fn create_tables_matches_the_reference_schema() {
         assert_eq!(sequence_count(&ours), seqs, "{label}");
         assert_eq!(sequence_count(&reference), seqs, "{label}");
         assert_same_catalog(&reference, &ours, label);
+        // The harness's normalized snapshot (independent code) agrees.
+        let snap = ours.schema_snapshot();
+        snap.assert_same(&reference.schema_snapshot());
+        assert_eq!(snap.lines_starting("sequence ").len(), seqs, "{label}");
         assert_eq!(
             ours.query_rows("SELECT version_num FROM alembic_version"),
             vec![vec![ALEMBIC_HEAD.to_string()]],
