@@ -213,8 +213,13 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
 
     // The host reads its configuration once at start, so the tables are made by a second mfactl
     // run that uses the new file.
-    let exe =
-        std::env::current_exe().context(ErrorKind::Internal, "cannot find the mfactl binary")?;
+    // MFACTL_EXE names the binary when mfactl runs inside another program (in-process tests).
+    let exe = match std::env::var_os("MFACTL_EXE") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => {
+            std::env::current_exe().context(ErrorKind::Internal, "cannot find the mfactl binary")?
+        }
+    };
     let out = Command::new(&exe)
         .arg("--config")
         .arg(&l.toml)

@@ -6,7 +6,7 @@ use crate::create_tables::separate_audit_db;
 use crate::keyfile::mode_of;
 use crate::schema::{Schema, ALEMBIC_HEAD};
 use mfactl_plugin_api::args::{FormatArg, OutputFormat};
-use mfactl_plugin_api::{DbTarget, Error, Host, Result};
+use mfactl_plugin_api::{DbTarget, Error, ErrorKind, Host, Result};
 use serde_json::{json, Value as Json};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -82,13 +82,15 @@ fn file_json(f: &FileState) -> Json {
 }
 
 /// The state of one database.
-fn db_state(host: &Host, db: DbTarget, full: bool, problems: &mut Vec<String>) -> Json {
+fn db_state(host: &Host, db: DbTarget, full: bool, problems: &mut Vec<String>) -> Result<Json> {
     let info = match host.db_info(db) {
         Ok(i) => i,
+        // Without a usable configuration there is nothing to report on.
+        Err(e) if e.kind == ErrorKind::Config => return Err(e),
         Err(e) => {
             let msg = e.to_string();
             problems.push(format!("database not reachable: {msg}"));
-            return json!({ "reachable": false, "error": msg });
+            return Ok(json!({ "reachable": false, "error": msg }));
         }
     };
     let mut out = json!({
@@ -102,7 +104,7 @@ fn db_state(host: &Host, db: DbTarget, full: bool, problems: &mut Vec<String>) -
         Ok(s) => s,
         Err(e) => {
             problems.push(e);
-            return out;
+            return Ok(out);
         }
     };
     let schema = if full { schema } else { schema.audit_only() };
@@ -110,7 +112,7 @@ fn db_state(host: &Host, db: DbTarget, full: bool, problems: &mut Vec<String>) -
         Ok(p) => p,
         Err(e) => {
             problems.push(format!("cannot list the tables: {e}"));
-            return out;
+            return Ok(out);
         }
     };
     let missing_tables: Vec<&str> = schema
@@ -171,14 +173,14 @@ fn db_state(host: &Host, db: DbTarget, full: bool, problems: &mut Vec<String>) -
             "up_to_date": up_to_date,
         });
     }
-    out
+    Ok(out)
 }
 
 pub fn run(host: &Host, a: Args) -> Result<i32> {
     let mut problems = Vec::new();
-    let database = db_state(host, DbTarget::Main, true, &mut problems);
+    let database = db_state(host, DbTarget::Main, true, &mut problems)?;
     let audit = if separate_audit_db(host)? {
-        Some(db_state(host, DbTarget::Audit, false, &mut problems))
+        Some(db_state(host, DbTarget::Audit, false, &mut problems)?)
     } else {
         None
     };

@@ -772,3 +772,44 @@ fn a_recreated_sequence_continues_after_existing_ids() {
         assert_eq!(next, "42", "{engine}");
     }
 }
+
+#[test]
+fn unreachable_database_and_missing_config() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cfg = tmp.path().join("mfactl.toml");
+    std::fs::write(
+        &cfg,
+        "[privacyidea]\nSQLALCHEMY_DATABASE_URI = \"postgresql+psycopg2://pi:s3cret@127.0.0.1:1/pi\"\n",
+    )
+    .expect("write");
+    let cfg = cfg.to_str().expect("utf8");
+    // status reports the unreachable database as a problem (exit 1), password hidden.
+    let out = no_config_cmd(
+        &["--config", cfg, "setup", "status", "--format", "json"],
+        tmp.path(),
+    )
+    .run();
+    out.code(1);
+    let j = out.json();
+    assert_eq!(j["database"]["reachable"], false, "{out:?}");
+    assert!(
+        !out.stdout.contains("s3cret") && !out.stderr.contains("s3cret"),
+        "{out:?}"
+    );
+    assert_eq!(j["files"][0]["warning"], "PI_ENCFILE is not set");
+    // create-tables cannot run: exit 2 with the reason.
+    let out = no_config_cmd(&["--config", cfg, "setup", "create-tables"], tmp.path()).run();
+    out.code(2);
+    assert!(out.stderr.starts_with("error: "), "{out:?}");
+    assert!(!out.stderr.contains("s3cret"), "{out:?}");
+    // Without any database setting, status is a configuration error.
+    let empty = tmp.path().join("empty.toml");
+    std::fs::write(&empty, "[privacyidea]\n").expect("write");
+    let out = no_config_cmd(
+        &["--config", empty.to_str().expect("utf8"), "setup", "status"],
+        tmp.path(),
+    )
+    .run();
+    out.code(2);
+    assert!(out.stderr.contains("SQLALCHEMY_DATABASE_URI"), "{out:?}");
+}
