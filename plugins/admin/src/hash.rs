@@ -106,6 +106,22 @@ pub struct HashParams {
     pub pbkdf2_salt_size: usize,
 }
 
+impl HashParams {
+    /// What new hashes look like: `argon2id m=65536,t=9,p=4` or `pbkdf2-sha512 25000 rounds`.
+    pub fn describe(&self) -> String {
+        match self.scheme {
+            Scheme::Argon2 => format!(
+                "{} m={},t={},p={}",
+                self.argon2_type.ident(),
+                self.argon2_memory_kib,
+                self.argon2_rounds,
+                self.argon2_parallelism
+            ),
+            Scheme::Pbkdf2Sha512 => format!("pbkdf2-sha512 {} rounds", self.pbkdf2_rounds),
+        }
+    }
+}
+
 impl Default for HashParams {
     fn default() -> Self {
         HashParams {
@@ -422,6 +438,24 @@ impl StoredHash {
         }
     }
 
+    /// True when new hashes made with `params` would differ in scheme or cost from this one
+    /// (passlib's "needs update"); salt and digest sizes are not compared.
+    pub fn outdated(&self, params: &HashParams) -> bool {
+        match self {
+            StoredHash::Argon2(a) => {
+                params.scheme != Scheme::Argon2
+                    || a.kind != params.argon2_type
+                    || a.version != 0x13
+                    || a.m != params.argon2_memory_kib
+                    || a.t != params.argon2_rounds
+                    || a.p != params.argon2_parallelism
+            }
+            StoredHash::Pbkdf2(p) => {
+                params.scheme != Scheme::Pbkdf2Sha512 || p.rounds != params.pbkdf2_rounds
+            }
+        }
+    }
+
     /// True when `secret` (pepper + password) produces this hash. Constant-time comparison.
     pub fn verify(&self, secret: &[u8]) -> Result<bool, HashError> {
         match self {
@@ -590,6 +624,24 @@ mod tests {
             hash_with_salt(&params, b"peppersecret", &p.salt).expect("hash"),
             BOB
         );
+    }
+
+    #[test]
+    fn outdated_compares_scheme_and_cost() {
+        let d = HashParams::default();
+        assert!(!StoredHash::parse(ALICE).expect("alice").outdated(&d));
+        assert!(StoredHash::parse(BOB).expect("bob").outdated(&d));
+        let pb = HashParams {
+            scheme: Scheme::Pbkdf2Sha512,
+            ..HashParams::default()
+        };
+        assert!(!StoredHash::parse(BOB).expect("bob").outdated(&pb));
+        assert!(StoredHash::parse(ALICE).expect("alice").outdated(&pb));
+        let cheap = HashParams {
+            argon2_rounds: 1,
+            ..HashParams::default()
+        };
+        assert!(StoredHash::parse(ALICE).expect("alice").outdated(&cheap));
     }
 
     #[test]

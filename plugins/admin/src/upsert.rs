@@ -36,13 +36,7 @@ pub fn configured_params(host: &Host) -> Result<(HashParams, Vec<hash::Scheme>)>
 /// Hashes `pepper + password` with the configured scheme.
 pub fn make_hash(host: &Host, pepper: &SecretString, password: &SecretString) -> Result<String> {
     let (params, _) = configured_params(host)?;
-    host.debug(&format!(
-        "hashing with {} (argon2 m={},t={},p={})",
-        params.scheme.name(),
-        params.argon2_memory_kib,
-        params.argon2_rounds,
-        params.argon2_parallelism
-    ));
+    host.debug(&format!("hashing with {}", params.describe()));
     let h = hash::hash_password(&params, pepper.expose(), password.expose())
         .map_err(|e| Error::failed("cannot hash the password").with_cause(e))?;
     if h.chars().count() > 255 {

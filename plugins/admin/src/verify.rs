@@ -32,7 +32,7 @@ pub fn run(host: &Host, a: VerifyArgs) -> Result<i32> {
     let parsed = StoredHash::parse(stored).map_err(|e| {
         Error::failed(format!("cannot check the hash of admin {}", a.username)).with_cause(e)
     })?;
-    let (_, accepted) = configured_params(host)?;
+    let (params, accepted) = configured_params(host)?;
     if !accepted.contains(&parsed.scheme()) {
         host.warn(&format!(
             "the hash scheme {} is not in PI_HASH_ALGO_LIST; privacyIDEA will refuse this password",
@@ -52,6 +52,13 @@ pub fn run(host: &Host, a: VerifyArgs) -> Result<i32> {
             a.username,
             parsed.describe()
         ));
+        if parsed.outdated(&params) {
+            host.info(&format!(
+                "new hashes use {}; `mfactl admin change {}` rehashes this password",
+                params.describe(),
+                a.username
+            ));
+        }
         Ok(0)
     } else {
         Err(Error::failed(format!(

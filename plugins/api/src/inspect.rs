@@ -28,9 +28,10 @@ fn read_token(host: &Host, arg: Option<&str>) -> Result<String> {
             );
             t.to_string()
         }
-        None if std::io::stdin().is_terminal() => {
-            host.prompt_secret("API token", false)?.expose().to_string()
-        }
+        None if std::io::stdin().is_terminal() => host
+            .prompt_secret("API token: ", false)?
+            .expose()
+            .to_string(),
         None => read_stdin()?,
     };
     let t = raw.trim();
@@ -80,6 +81,22 @@ fn utc_text(epoch: i64) -> String {
         .unwrap_or_else(|| format!("{epoch} (out of range)"))
 }
 
+/// What privacyIDEA lets the token do, from its role (privacyIDEA never checks `authtype` or
+/// `rights`).
+pub fn grants(role: Option<&str>, username: Option<&str>, realm: Option<&str>) -> String {
+    let u = username.unwrap_or("(none)");
+    let r = realm.unwrap_or("(none)");
+    match role {
+        Some("admin") => {
+            format!("the admin API as {u} (admin policies with adminuser={u}, adminrealm={r})")
+        }
+        Some("user") => format!("the user API as user {u} in realm {r}"),
+        Some("validate") => "/validate/check where the api_key_required policy is set".to_string(),
+        _ => "nothing: privacyIDEA wants role admin or user (validate for api_key_required)"
+            .to_string(),
+    }
+}
+
 /// Verifies and reports; exit 1 (an error) for a bad signature, a bad algorithm, an expired or
 /// not-yet-valid token.
 pub fn run(host: &Host, a: InspectArgs) -> Result<i32> {
@@ -101,6 +118,11 @@ pub fn run(host: &Host, a: InspectArgs) -> Result<i32> {
         },
         None => None,
     };
+    let grants = grants(
+        d.claim_str("role"),
+        d.claim_str("username"),
+        d.claim_str("realm"),
+    );
     match a.format.get(host) {
         OutputFormat::Json => {
             let v = serde_json::json!({
@@ -114,6 +136,7 @@ pub fn run(host: &Host, a: InspectArgs) -> Result<i32> {
                     .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())),
                 "remaining_seconds": exp.map(|e| e - now),
                 "admin_exists": admin,
+                "grants": grants,
             });
             host.outln(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
@@ -142,6 +165,7 @@ pub fn run(host: &Host, a: InspectArgs) -> Result<i32> {
                     .unwrap_or_else(|| "(missing)".to_string());
                 host.outln(&format!("{label:<12}{v}"));
             }
+            host.outln(&format!("Grants:     {grants}"));
             match exp {
                 Some(e) => {
                     host.outln(&format!("Expires:    {}", utc_text(e)));
@@ -190,6 +214,16 @@ pub fn run(host: &Host, a: InspectArgs) -> Result<i32> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn grants_by_role() {
+        assert_eq!(
+            super::grants(Some("admin"), Some("alice"), Some("API")),
+            "the admin API as alice (admin policies with adminuser=alice, adminrealm=API)"
+        );
+        assert!(super::grants(Some("validate"), None, None).contains("api_key_required"));
+        assert!(super::grants(Some("root"), None, None).starts_with("nothing"));
+    }
+
     #[test]
     fn durations() {
         assert_eq!(super::duration_text(0), "00:00:00");

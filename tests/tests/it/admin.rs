@@ -259,6 +259,11 @@ fn privacyidea_made_hashes_are_recognised_on_every_engine() {
             out.stdout,
             "The password of admin bob matches (pbkdf2-sha512 25000 rounds).\n"
         );
+        assert!(
+            out.stderr
+                .contains("`mfactl admin change bob` rehashes this password"),
+            "{out:?}"
+        );
         env.mfactl(&["admin", "verify", "bob", "--password-file", &wrong])
             .code(1);
         // no password, unknown format: clear errors

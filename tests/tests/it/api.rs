@@ -205,6 +205,7 @@ fn inspect_shows_the_vector_token() {
              Username:   alice\n\
              Realm:      API\n\
              Role:       admin\n\
+             Grants:     the admin API as alice (admin policies with adminuser=alice, adminrealm=API)\n\
              Expires:    2030-01-01 00:00:00 UTC\n\
              Remaining:  {}\n\
              Admin:      alice does NOT exist in the admin table\n",
