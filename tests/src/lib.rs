@@ -37,7 +37,7 @@ pub use env::{
     EnvOptions, TestEnv, ALEMBIC_HEAD, DB_PASSWORD, DB_PASSWORD_ENCODED, DB_USER, PI_PEPPER,
     SECRET_KEY,
 };
-pub use python::{pi_driver, pi_python, reference_dir, PiOutput};
+pub use python::{pi_driver, pi_manage_bin, pi_python, reference_dir, PiOutput};
 pub use run::{Cmd, Output};
 pub use schema::SchemaSnapshot;
 pub use servers::{engines, server_location, Engine};

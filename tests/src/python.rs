@@ -105,7 +105,27 @@ pub fn pi_driver() -> PathBuf {
         .join("pidriver.py")
 }
 
+/// Path of privacyIDEA 3.14's `pi-manage` in the interop venv (made by [`pi_python`]).
+pub fn pi_manage_bin() -> PathBuf {
+    pi_python().with_file_name("pi-manage")
+}
+
 impl TestEnv {
+    /// A command builder for privacyIDEA 3.14's own `pi-manage ARGS…` with
+    /// `PRIVACYIDEA_CONFIGFILE` = this env's pi.cfg, run in the env's dir.
+    pub fn pi_manage_cmd(&self, args: &[&str]) -> Cmd {
+        Cmd::new(pi_manage_bin())
+            .args(args)
+            .env("PRIVACYIDEA_CONFIGFILE", self.pi_cfg_path())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .current_dir(self.dir())
+    }
+
+    /// Runs privacyIDEA 3.14's `pi-manage ARGS…` on this env (see [`TestEnv::pi_manage_cmd`]).
+    pub fn pi_manage(&self, args: &[&str]) -> Output {
+        self.pi_manage_cmd(args).run()
+    }
+
     /// Runs a Python snippet in a privacyIDEA 3.14 app context made from this env's pi.cfg
     /// (see `tests/python/pidriver.py`). Bound names: `app`, `db`, `result`. stdout is the
     /// JSON of `result` (use [`Output::json`]); privacyIDEA's own output goes to stderr.

@@ -326,6 +326,21 @@ fn privacyidea_reads_and_writes_the_test_database() {
     }
 }
 
+/// privacyIDEA's own pi-manage runs on the env's pi.cfg and sees the env's database.
+#[test]
+fn pi_manage_runs_on_the_env() {
+    for engine in engines() {
+        let env = TestEnv::new(engine);
+        env.load_reference_schema();
+        env.sql(
+            "INSERT INTO admin (username, password, email) VALUES ('dave', 'x', 'd@example.test')",
+        );
+        let out = env.pi_manage(&["admin", "list"]);
+        assert!(out.ok().stdout.contains("dave"), "{engine}: {out:?}");
+        assert!(out.stdout.contains("d@example.test"), "{engine}: {out:?}");
+    }
+}
+
 #[test]
 fn pi_driver_reports_snippet_errors() {
     let env = TestEnv::new(Engine::Sqlite);
