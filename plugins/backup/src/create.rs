@@ -504,6 +504,7 @@ pub fn run(host: &Host, a: CreateArgs) -> Result<i32> {
                 "schema_revision": header.schema_revision,
                 "files": n_files,
                 "db_size": manifest.db.size,
+                "db_tool": manifest.db.tool,
                 "tables": manifest.db.tables,
             });
             host.outln(&v.to_string());

@@ -1,8 +1,11 @@
 //! Consistent database snapshots, streamed into the archive.
 //!
-//! - SQLite: `VACUUM INTO` through the host's connection (a transactionally consistent copy),
-//!   written into a 0700 private directory next to the backups, counted, unlinked while still
-//!   open, and streamed from the open descriptor.
+//! - SQLite in rollback-journal mode (privacyIDEA's default): the database file itself, read
+//!   inside one read transaction of the host's connection (its SHARED lock keeps writers from
+//!   changing the file meanwhile); the rows are counted in the same transaction.
+//! - SQLite in WAL mode: `VACUUM INTO` through the host's connection (a transactionally
+//!   consistent copy), written into a 0700 private directory next to the backups, counted,
+//!   unlinked while still open, and streamed from the open descriptor.
 //! - PostgreSQL: `pg_dump` (plain SQL with `--clean --if-exists`, one snapshot), stdout streamed.
 //! - MariaDB/MySQL: `mariadb-dump --single-transaction`, stdout streamed.
 //!
@@ -133,6 +136,72 @@ pub fn dump(
     }
 }
 
+fn scalar_i64(host: &Host, sql: &str) -> Result<i64> {
+    host.query(DbTarget::Main, sql, vec![])?
+        .scalar()
+        .and_then(|v| v.as_i64())
+        .ok_or_else(|| Error::failed(format!("no result for {sql}")))
+}
+
+/// Rollback-journal databases: inside one read transaction on the host's connection (its
+/// SHARED lock keeps every writer from changing the file), count the rows and stream the
+/// database file itself. No copy is written anywhere.
+fn dump_sqlite_locked(
+    host: &Host,
+    path: &Path,
+    w: &mut ArchiveWriter,
+    meta: Meta,
+) -> Result<DbPart> {
+    host.begin(DbTarget::Main)?;
+    let r = (|| {
+        // the first read takes the SHARED lock, held until the end of the transaction
+        let page_size = scalar_i64(host, "PRAGMA page_size")?;
+        let page_count = scalar_i64(host, "PRAGMA page_count")?;
+        let names = host.query(
+            DbTarget::Main,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            vec![],
+        )?;
+        let mut tables = BTreeMap::new();
+        for row in &names.rows {
+            let Some(n) = row.first().and_then(|v| v.as_str()).map(str::to_string) else {
+                continue;
+            };
+            let q = format!("SELECT COUNT(*) FROM \"{}\"", n.replace('"', "\"\""));
+            let c = scalar_i64(host, &q)?;
+            tables.insert(n, c.max(0) as u64);
+        }
+        let size = (page_size.max(0) as u64) * (page_count.max(0) as u64);
+        let f = File::open(path).map_err(io_err("cannot open the SQLite database"))?;
+        let len = f
+            .metadata()
+            .map_err(io_err("cannot read the SQLite database"))?
+            .len();
+        if len < size {
+            return Err(Error::failed(format!(
+                "{} is shorter ({len} bytes) than its page count says ({size})",
+                path.display()
+            )));
+        }
+        let sha = w
+            .add_reader(SQLITE_MEMBER, size, f, meta)
+            .map_err(io_err("cannot write the SQLite database into the archive"))?;
+        Ok(DbPart {
+            kind: "sqlite".into(),
+            members: vec![SQLITE_MEMBER.into()],
+            size,
+            sha256: sha,
+            tables,
+            tool: format!(
+                "sqlite file read under a shared lock (SQLite {})",
+                rusqlite::version()
+            ),
+        })
+    })();
+    let _ = host.rollback(DbTarget::Main);
+    r
+}
+
 fn dump_sqlite(
     host: &Host,
     sqlite_path: Option<&Path>,
@@ -140,11 +209,21 @@ fn dump_sqlite(
     work_dir: &Path,
     meta: Meta,
 ) -> Result<DbPart> {
-    if sqlite_path.is_none() {
+    let Some(path) = sqlite_path else {
         return Err(Error::config(
             "the SQLite database has no file path (in-memory?)",
         ));
+    };
+    let mode = host
+        .query(DbTarget::Main, "PRAGMA journal_mode", vec![])?
+        .scalar()
+        .and_then(|v| v.as_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    host.debug(&format!("SQLite journal mode: {mode}"));
+    if mode != "wal" {
+        return dump_sqlite_locked(host, path, w, meta);
     }
+    // WAL: the file alone is not the database; let SQLite write a consistent copy.
     let dir = PrivateDir::new(work_dir, ".mfactl-snapshot-")?;
     let snap = dir.path().join("snapshot.sqlite");
     let snap_text = snap.display().to_string();

@@ -160,6 +160,13 @@ fn round_trip_restores_rows_files_modes_and_sequences() {
         assert_eq!(j["schema_revision"], mfactl_tests::ALEMBIC_HEAD);
         assert_eq!(j["tables"]["pidea_audit"], 300, "{engine}: {out:?}");
         assert_eq!(j["tables"]["admin"], 2, "{engine}: {out:?}");
+        let tool = j["db_tool"].as_str().unwrap_or("");
+        let want_tool = match engine {
+            Engine::Sqlite => "shared lock",
+            Engine::Postgres => "pg_dump",
+            Engine::Mariadb => "dump",
+        };
+        assert!(tool.contains(want_tool), "{engine}: {tool}");
         assert_eq!(mode(&file), 0o600, "{engine}");
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
         assert!(
@@ -1033,4 +1040,33 @@ fn a_failing_database_restore_changes_nothing() {
             .collect();
         assert!(leftovers.is_empty(), "{engine}: {leftovers:?}");
     }
+}
+
+#[test]
+fn sqlite_in_wal_mode_round_trips() {
+    let env = TestEnv::new(Engine::Sqlite);
+    env.load_reference_schema();
+    seed(&env, "w", 40);
+    assert_eq!(env.query_scalar("PRAGMA journal_mode=WAL"), "wal");
+    let before = snapshot(&env);
+    let (file, out) = create(&env, &[]);
+    assert_eq!(out.json()["tables"]["pidea_audit"], 40, "{out:?}");
+    assert!(
+        out.json()["db_tool"]
+            .as_str()
+            .unwrap_or("")
+            .contains("VACUUM INTO"),
+        "{out:?}"
+    );
+    env.sql("DELETE FROM pidea_audit; DELETE FROM admin");
+    env.mfactl(&["backup", "restore", "--yes", &file.display().to_string()])
+        .ok();
+    assert_eq!(snapshot(&env), before);
+    assert!(
+        !env.dir().join("pi.sqlite-wal").exists()
+            || fs::metadata(env.dir().join("pi.sqlite-wal"))
+                .map(|m| m.len())
+                .unwrap_or(0)
+                == 0
+    );
 }
