@@ -1,6 +1,7 @@
 //! `mfactl setup create-audit-keys`: the RSA key pair privacyIDEA signs audit entries with.
 
 use crate::keyfile::{self, WriteError};
+use mfactl_plugin_api::args::DryRunArg;
 use mfactl_plugin_api::{Error, ErrorKind, Host, Result};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
@@ -14,6 +15,8 @@ pub struct Args {
     #[arg(short = 'k', long = "keysize", default_value_t = 2048,
           value_parser = clap::value_parser!(u32).range(1024..=16384))]
     pub keysize: u32,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
 }
 
 /// A PEM key pair: private key PKCS#1 (`BEGIN RSA PRIVATE KEY`), public key SubjectPublicKeyInfo
@@ -81,6 +84,15 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
             private.display()
         ))
         .with_hint("move it away first if you really want a new key pair"));
+    }
+    if a.dry_run.get(host) {
+        host.outln(&format!(
+            "Would write a {}-bit RSA key pair to {} (mode 0400) and {}",
+            a.keysize,
+            private.display(),
+            public.display()
+        ));
+        return Ok(0);
     }
     let pair = generate(a.keysize)?;
     write_pair(&pair, &private, &public)?;

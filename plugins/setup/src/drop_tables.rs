@@ -4,6 +4,7 @@
 use crate::catalog;
 use crate::create_tables::{LOCK, LOCK_WAIT_MS};
 use crate::schema::{Kind, Schema, ALEMBIC_TABLE};
+use mfactl_plugin_api::args::DryRunArg;
 use mfactl_plugin_api::{DbTarget, Dialect, Error, Host, Result};
 
 /// Options of `drop-tables`.
@@ -15,6 +16,8 @@ pub struct Args {
     /// pi-manage's spelling: only the exact value "yes" drops
     #[arg(short = 'd', long = "dropit", hide = true, value_name = "yes")]
     pub dropit: Option<String>,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
 }
 
 pub fn run(host: &Host, a: Args) -> Result<i32> {
@@ -29,9 +32,14 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
     }
     let info = host.db_info(DbTarget::Main)?;
     host.outln(&format!("Using connect string {}", info.url_redacted));
-    host.outln("Dropping all database tables!");
+    let dry = a.dry_run.get(host);
+    if !dry {
+        host.outln("Dropping all database tables!");
+    }
     let schema = Schema::load(catalog::flavor(&info)).map_err(Error::internal)?;
-    host.lock(DbTarget::Main, LOCK, LOCK_WAIT_MS)?;
+    if !dry {
+        host.lock(DbTarget::Main, LOCK, LOCK_WAIT_MS)?;
+    }
     let dialect = info.dialect;
     let work = || -> Result<(usize, usize)> {
         let present = catalog::present(host, DbTarget::Main)?;
@@ -42,7 +50,10 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
         names.reverse();
         names.push(ALEMBIC_TABLE);
         for t in names {
-            if present.tables.contains(t) {
+            if present.tables.contains(t) && dry {
+                host.debug(&format!("would drop table {t}"));
+                tables += 1;
+            } else if present.tables.contains(t) {
                 host.execute(
                     DbTarget::Main,
                     &format!("DROP TABLE {}", dialect.quote(t)),
@@ -52,7 +63,10 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
             }
         }
         for u in schema.units.iter().filter(|u| u.kind == Kind::Sequence) {
-            if present.sequences.contains(&u.name) {
+            if present.sequences.contains(&u.name) && dry {
+                host.debug(&format!("would drop sequence {}", u.name));
+                seqs += 1;
+            } else if present.sequences.contains(&u.name) {
                 host.execute(
                     DbTarget::Main,
                     &format!("DROP SEQUENCE {}", dialect.quote(&u.name)),
@@ -63,15 +77,16 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
         }
         Ok((tables, seqs))
     };
-    let (tables, seqs) = if dialect == Dialect::Mysql {
+    let (tables, seqs) = if dry || dialect == Dialect::Mysql {
         work()?
     } else {
         host.transaction(DbTarget::Main, work)?
     };
+    let verb = if dry { "Would drop" } else { "Dropped" };
     if seqs > 0 {
-        host.outln(&format!("Dropped {tables} tables and {seqs} sequences"));
+        host.outln(&format!("{verb} {tables} tables and {seqs} sequences"));
     } else {
-        host.outln(&format!("Dropped {tables} tables"));
+        host.outln(&format!("{verb} {tables} tables"));
     }
     Ok(0)
 }

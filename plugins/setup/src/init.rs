@@ -2,6 +2,7 @@
 
 use crate::audit_keys;
 use crate::keyfile::{self, WriteError};
+use mfactl_plugin_api::args::DryRunArg;
 use mfactl_plugin_api::{Error, ErrorKind, Host, Result, ResultExt};
 use std::fs;
 use std::os::unix::fs::DirBuilderExt;
@@ -18,6 +19,8 @@ pub struct Args {
     #[arg(short = 'k', long = "keysize", default_value_t = 2048,
           value_parser = clap::value_parser!(u32).range(1024..=16384))]
     pub keysize: u32,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
 }
 
 /// Length of the encryption key file.
@@ -133,34 +136,15 @@ fn random_hex(n: usize) -> Zeroizing<String> {
 }
 
 fn prepare_dir(dir: &Path) -> Result<PathBuf> {
-    match fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() => {
-            let mut entries = fs::read_dir(dir).with_context(ErrorKind::Failed, || {
-                format!("cannot read {}", dir.display())
+    check_dir(dir)?;
+    if fs::symlink_metadata(dir).is_err() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(ErrorKind::Failed, || {
+                format!("cannot create {}", dir.display())
             })?;
-            if entries.next().is_some() {
-                return Err(
-                    Error::failed(format!("{} is not empty", dir.display())).with_hint(
-                        "give a new or empty directory; setup init never overwrites files",
-                    ),
-                );
-            }
-        }
-        Ok(_) => {
-            return Err(Error::failed(format!(
-                "{} exists and is not a directory",
-                dir.display()
-            )))
-        }
-        Err(_) => {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .with_context(ErrorKind::Failed, || {
-                    format!("cannot create {}", dir.display())
-                })?;
-        }
     }
     fs::canonicalize(dir).with_context(ErrorKind::Failed, || {
         format!("cannot resolve {}", dir.display())
@@ -181,7 +165,47 @@ fn write(path: &Path, data: &[u8], mode: u32) -> Result<()> {
     })
 }
 
+fn check_dir(dir: &Path) -> Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => {
+            let mut entries = fs::read_dir(dir).with_context(ErrorKind::Failed, || {
+                format!("cannot read {}", dir.display())
+            })?;
+            if entries.next().is_some() {
+                return Err(
+                    Error::failed(format!("{} is not empty", dir.display())).with_hint(
+                        "give a new or empty directory; setup init never overwrites files",
+                    ),
+                );
+            }
+            Ok(())
+        }
+        Ok(_) => Err(Error::failed(format!(
+            "{} exists and is not a directory",
+            dir.display()
+        ))),
+        Err(_) => Ok(()),
+    }
+}
+
 pub fn run(host: &Host, a: Args) -> Result<i32> {
+    if a.dry_run.get(host) {
+        check_dir(&a.dir)?;
+        let abs = std::path::absolute(&a.dir).unwrap_or_else(|_| a.dir.clone());
+        let l = Layout::new(&abs);
+        host.outln(&format!("Would set up {}:", abs.display()));
+        for (p, what) in [
+            (&l.toml, "mfactl configuration (mode 0600)"),
+            (&l.picfg, "the same settings for privacyIDEA (mode 0600)"),
+            (&l.enckey, "96-byte encryption key (mode 0400)"),
+            (&l.private, "audit private key (mode 0400)"),
+            (&l.public, "audit public key"),
+        ] {
+            host.outln(&format!("  {}  {what}", p.display()));
+        }
+        host.outln(&format!("  {}  all privacyIDEA tables", l.db_uri));
+        return Ok(0);
+    }
     let dir = prepare_dir(&a.dir)?;
     let l = Layout::new(&dir);
 

@@ -208,7 +208,7 @@ mod tests {
         let cli = Cli::try_parse_from(["x", "create_audit_keys", "-k", "4096"]).expect("parse");
         assert!(matches!(
             cli.verb,
-            Verb::CreateAuditKeys(audit_keys::Args { keysize: 4096 })
+            Verb::CreateAuditKeys(audit_keys::Args { keysize: 4096, .. })
         ));
         assert!(Cli::try_parse_from(["x", "create-audit-keys", "-k", "512"]).is_err());
         let cli = Cli::try_parse_from(["x", "create-tables", "--dryrun"]).expect("parse");

@@ -400,6 +400,19 @@ fn drop_tables_needs_yes_really() {
                 "{engine} {args:?}"
             );
         }
+        // The global and the local --dry-run drop nothing.
+        for args in [
+            &["--dry-run", "setup", "drop-tables", "--yes-really"][..],
+            &["setup", "drop_tables", "-d", "yes", "--dryrun"],
+        ] {
+            let out = env.mfactl(args);
+            out.ok();
+            assert!(
+                out.stdout.contains("Would drop 68 tables"),
+                "{engine} {args:?}: {out:?}"
+            );
+            assert_eq!(env.table_names().len(), TABLES_WITH_ALEMBIC + 1, "{engine}");
+        }
         let out = env.mfactl(&["setup", "drop-tables", "--yes-really"]);
         out.ok();
         assert!(
@@ -442,6 +455,13 @@ fn audit_keys_have_privacyidea_formats_and_modes() {
     let public = env.audit_public_key_path();
     let _ = std::fs::remove_file(&private);
     let _ = std::fs::remove_file(&public);
+    let out = env.mfactl(&["--dry-run", "setup", "create-audit-keys"]);
+    out.ok();
+    assert!(
+        out.stdout.contains("Would write a 2048-bit RSA key pair"),
+        "{out:?}"
+    );
+    assert!(!private.exists() && !public.exists());
     let out = env.mfactl(&["setup", "create-audit-keys"]);
     out.ok();
     assert!(out.stdout.contains("Signing keys written to"), "{out:?}");
@@ -510,6 +530,14 @@ fn no_config_cmd(args: &[&str], cwd: &Path) -> Cmd {
 fn init_then_status_on_a_fresh_directory() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("inst");
+    let out = no_config_cmd(
+        &["--dry-run", "setup", "init", dir.to_str().expect("utf8")],
+        tmp.path(),
+    )
+    .run();
+    out.ok();
+    assert!(out.stdout.contains("Would set up"), "{out:?}");
+    assert!(!dir.exists());
     let out = no_config_cmd(&["setup", "init", dir.to_str().expect("utf8")], tmp.path()).run();
     out.ok();
     for f in [
