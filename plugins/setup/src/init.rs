@@ -250,6 +250,10 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
         .args(["setup", "create-tables"])
         .env_remove("MFACTL_CONFIG")
         .env_remove("PRIVACYIDEA_CONFIGFILE")
+        // Overrides meant for another installation must not redirect this one.
+        .env_remove("MFACTL_DATABASE_URI")
+        .env_remove("MFACTL_AUDIT_DATABASE_URI")
+        .env_remove("MFACTL_ENCFILE")
         .output()
         .with_context(ErrorKind::Internal, || {
             format!("cannot run {}", exe.display())
