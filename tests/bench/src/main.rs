@@ -1,0 +1,285 @@
+//! `mfactl-bench`: generates privacyIDEA tables at scale on SQLite, PostgreSQL or MariaDB (the
+//! servers are the test suite's throwaway instances) and times mfactl scenarios against a release
+//! build: median wall time over several runs and peak RSS (from `wait4`).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod gen;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use mfactl_tests::{reference_dir, workspace_root, Engine, TestEnv};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mfactl-bench",
+    about = "Time mfactl scenarios on generated privacyIDEA data",
+    long_about = "Generates privacyIDEA 3.14 tables (schema from shared/reference) at the given scale \
+        and runs each scenario --runs times against the mfactl binary, regenerating the data \
+        before every run. Prints scenario, engine, rows, median/min/max wall time and the peak RSS \
+        of the mfactl process.\n\nScenarios: rotate-watermark, rotate-age, rotate-config-200k, \
+        rotate-config, challenge-cleanup, challenge-cleanup-chunked, dump, verify."
+)]
+struct Cli {
+    /// Engines: sqlite, postgres, mariadb (comma separated)
+    #[arg(long, default_value = "sqlite", value_delimiter = ',')]
+    engines: Vec<String>,
+    /// Scenarios to run (comma separated; default all)
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Rows per table (audit entries, challenges)
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: u64,
+    /// Runs per scenario (the median is reported)
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Audit rows that get a real privacyIDEA signature (the newest ones); the others carry a
+    /// same-length invalid signature, which costs the same to check
+    #[arg(long, default_value_t = 2000)]
+    signed: u64,
+    /// The mfactl binary
+    #[arg(long)]
+    mfactl: Option<PathBuf>,
+    /// Only generate the data of the first engine and print where it is (kept)
+    #[arg(long)]
+    generate_only: bool,
+}
+
+const RULES: &str = "\
+- rotate: 30
+  action: ^GET /token
+- rotate: 90
+  user: ^user1\\d*$
+  action: .*/validate/check.*
+- rotate: 180
+  action: .*
+";
+
+struct Scenario {
+    name: &'static str,
+    data: Data,
+    args: &'static [&'static str],
+    /// Rows generated (`None`: --rows).
+    rows: Option<u64>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Data {
+    Audit,
+    Challenge,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "rotate-watermark",
+        data: Data::Audit,
+        args: &["audit", "rotate", "-hw", "100000", "-lw", "50000"],
+        rows: None,
+    },
+    Scenario {
+        name: "rotate-age",
+        data: Data::Audit,
+        args: &["audit", "rotate", "--age", "30"],
+        rows: None,
+    },
+    Scenario {
+        name: "rotate-config-200k",
+        data: Data::Audit,
+        args: &["audit", "rotate", "--config", "@rules"],
+        rows: Some(200_000),
+    },
+    Scenario {
+        name: "rotate-config",
+        data: Data::Audit,
+        args: &["audit", "rotate", "--config", "@rules"],
+        rows: None,
+    },
+    Scenario {
+        name: "challenge-cleanup",
+        data: Data::Challenge,
+        args: &["challenge", "cleanup"],
+        rows: None,
+    },
+    Scenario {
+        name: "challenge-cleanup-chunked",
+        data: Data::Challenge,
+        args: &["challenge", "cleanup", "--chunksize", "10000"],
+        rows: None,
+    },
+    Scenario {
+        name: "dump",
+        data: Data::Audit,
+        args: &["audit", "dump", "-f", "@out"],
+        rows: None,
+    },
+    Scenario {
+        name: "verify",
+        data: Data::Audit,
+        args: &["audit", "verify"],
+        rows: None,
+    },
+];
+
+fn engine_of(name: &str) -> Result<Engine> {
+    Ok(match name {
+        "sqlite" => Engine::Sqlite,
+        "postgres" | "postgresql" => Engine::Postgres,
+        "mariadb" | "mysql" => Engine::Mariadb,
+        other => bail!("unknown engine {other:?}"),
+    })
+}
+
+/// Wall time and peak RSS (KiB) of one process run.
+fn run_measured(
+    bin: &Path,
+    config: &Path,
+    args: &[String],
+    dir: &Path,
+) -> Result<(f64, i64, i32, String)> {
+    let start = Instant::now();
+    let child = std::process::Command::new(bin)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("start {}", bin.display()))?;
+    let pid = child.id() as libc::pid_t;
+    let mut stderr = child.stderr.context("stderr")?;
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed().as_secs_f64();
+    if r < 0 {
+        bail!("wait4 failed");
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    let err = reader.join().unwrap_or_default();
+    Ok((wall, usage.ru_maxrss, code, err))
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    v[v.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let bin = cli
+        .mfactl
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("target/release/mfactl"));
+    let bin = std::fs::canonicalize(&bin).unwrap_or(bin);
+    if !bin.exists() {
+        bail!(
+            "{} does not exist: build it with `cargo build --release -p mfactl`",
+            bin.display()
+        );
+    }
+    let wanted: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|s| cli.scenarios.is_empty() || cli.scenarios.iter().any(|n| n == s.name))
+        .collect();
+    if wanted.is_empty() {
+        bail!(
+            "no such scenario; known: {}",
+            SCENARIOS
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    println!(
+        "{:<27} {:<9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "scenario", "engine", "rows", "median s", "min s", "max s", "peak RSS"
+    );
+    for ename in &cli.engines {
+        let engine = engine_of(ename)?;
+        if !engine.available() {
+            eprintln!("skipping {ename}: server binaries not found");
+            continue;
+        }
+        let env = TestEnv::new(engine);
+        env.load_reference_schema();
+        std::fs::copy(
+            reference_dir().join("vectors/audit/public.pem"),
+            env.audit_public_key_path(),
+        )
+        .context("copy the audit public key")?;
+        let rules = env.path("rules.yaml");
+        std::fs::write(&rules, RULES)?;
+        if cli.generate_only {
+            let t = Instant::now();
+            gen::audit(&env, cli.rows, cli.signed)?;
+            let ta = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            gen::challenges(&env, cli.rows)?;
+            let tc = t.elapsed().as_secs_f64();
+            println!(
+                "{ename}: {} audit rows in {ta:.1} s ({} signed), {} challenges in {tc:.1} s",
+                cli.rows, cli.signed, cli.rows
+            );
+            continue;
+        }
+        for sc in &wanted {
+            let rows = sc.rows.unwrap_or(cli.rows);
+            let mut walls = Vec::new();
+            let mut peak = 0i64;
+            for _ in 0..cli.runs {
+                match sc.data {
+                    Data::Audit => gen::audit(&env, rows, cli.signed.min(rows))?,
+                    Data::Challenge => gen::challenges(&env, rows)?,
+                }
+                let out = env.path("dump.out");
+                let _ = std::fs::remove_file(&out);
+                let args: Vec<String> = sc
+                    .args
+                    .iter()
+                    .map(|a| match *a {
+                        "@rules" => rules.display().to_string(),
+                        "@out" => out.display().to_string(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                let (wall, rss, code, err) =
+                    run_measured(&bin, &env.config_path(), &args, env.dir())?;
+                let ok = code == 0 || (sc.name == "verify" && code == 1);
+                if !ok {
+                    bail!("{} on {ename} failed with exit {code}:\n{err}", sc.name);
+                }
+                walls.push(wall);
+                peak = peak.max(rss);
+            }
+            let (min, max) = (
+                walls.iter().cloned().fold(f64::MAX, f64::min),
+                walls.iter().cloned().fold(0.0, f64::max),
+            );
+            let med = median(&mut walls);
+            println!(
+                "{:<27} {:<9} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>7.1} MB",
+                sc.name,
+                ename,
+                rows,
+                med,
+                min,
+                max,
+                peak as f64 / 1024.0
+            );
+        }
+    }
+    Ok(())
+}
