@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -346,7 +346,38 @@ static SERVER_CHILDREN: Mutex<Vec<Child>> = Mutex::new(Vec::new());
 
 static WATCHDOGS: Mutex<Vec<Watchdog>> = Mutex::new(Vec::new());
 
+/// Server starts in progress, and whether the process is exiting: the exit hook lets a
+/// start (e.g. a background pre-warm) finish before it stops the servers, so a server that
+/// comes up while the process exits is stopped too instead of outliving it.
+static STARTING: AtomicUsize = AtomicUsize::new(0);
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+struct StartGuard;
+
+impl StartGuard {
+    fn new() -> StartGuard {
+        STARTING.fetch_add(1, Ordering::SeqCst);
+        let guard = StartGuard;
+        assert!(
+            !EXITING.load(Ordering::SeqCst),
+            "the test process is exiting: not starting a server"
+        );
+        guard
+    }
+}
+
+impl Drop for StartGuard {
+    fn drop(&mut self) {
+        STARTING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 extern "C" fn stop_servers_at_exit() {
+    EXITING.store(true, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while STARTING.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let mut list = match WATCHDOGS.lock() {
         Ok(l) => l,
         Err(poisoned) => poisoned.into_inner(),
@@ -399,6 +430,7 @@ fn spawn_watchdog(user: Option<Ids>, dir: &Path, script: &str) {
 // PostgreSQL
 
 fn start_postgres() -> Server {
+    let _starting = StartGuard::new();
     let bin = pg_bin_dir()
         .unwrap_or_else(|| panic!("{}", Engine::Postgres.missing().unwrap_or_default()));
     let user = service_user("postgres");
@@ -477,6 +509,7 @@ fn start_postgres() -> Server {
 // MariaDB
 
 fn start_mariadb() -> Server {
+    let _starting = StartGuard::new();
     let (Some(mariadbd), Some(install_db)) =
         (find_prog("mariadbd"), find_prog("mariadb-install-db"))
     else {
