@@ -17,7 +17,8 @@
 //! for engine in engines() {
 //!     let env = TestEnv::new(engine);
 //!     env.create_schema();
-//!     let out = env.mfactl(&["admin", "list"]).ok();
+//!     let out = env.mfactl(&["admin", "list"]);
+//!     out.ok(); // panics with exit code, stdout and stderr unless the exit code is 0
 //!     assert_eq!(env.query_scalar("SELECT COUNT(*) FROM admin"), "0", "{engine}: {out:?}");
 //! }
 //! ```
