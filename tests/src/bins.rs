@@ -25,6 +25,13 @@ pub fn profile_dir() -> PathBuf {
         ) {
             dir = dir.parent().expect("deps has a parent").to_path_buf();
         }
+        // A test binary copied elsewhere: fall back to the default target dir.
+        if !(dir.join(".fingerprint").is_dir() || dir.join("build").is_dir()) {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace_root().join("target"));
+            dir = target.join("debug");
+        }
         dir
     })
     .clone()
