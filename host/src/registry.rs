@@ -178,13 +178,18 @@ pub fn load_file(path: &Path, settings: &Settings) -> Entry {
     if let Err(reason) = trust::check_file(path) {
         return Entry::rejected(presumed, source, reason);
     }
-    let digest = match trust::sha256_file(path) {
-        Ok(d) => d,
-        Err(e) => return Entry::rejected(presumed, source, format!("cannot read: {e}")),
+    // Hashing costs a read of the whole file: only when some pin is configured.
+    let digest = if settings.plugins.values().any(|p| p.sha256.is_some()) {
+        match trust::sha256_file(path) {
+            Ok(d) => Some(d),
+            Err(e) => return Entry::rejected(presumed, source, format!("cannot read: {e}")),
+        }
+    } else {
+        None
     };
-    if let Some(pin) = settings.plugin(&presumed).sha256 {
-        if pin != digest {
-            return Entry::rejected(presumed, source, pin_mismatch(&pin, &digest));
+    if let (Some(pin), Some(digest)) = (settings.plugin(&presumed).sha256, &digest) {
+        if &pin != digest {
+            return Entry::rejected(presumed, source, pin_mismatch(&pin, digest));
         }
     }
     let header = match lib_header_from_path(path) {
@@ -197,10 +202,10 @@ pub fn load_file(path: &Path, settings: &Settings) -> Entry {
     };
     let mut entry = from_module(module, source);
     if entry.status == Status::Loaded {
-        if let Some(pin) = settings.plugin(&entry.noun).sha256 {
-            if pin != digest {
+        if let (Some(pin), Some(digest)) = (settings.plugin(&entry.noun).sha256, &digest) {
+            if &pin != digest {
                 entry.status = Status::Rejected;
-                entry.reason = pin_mismatch(&pin, &digest);
+                entry.reason = pin_mismatch(&pin, digest);
                 entry.module = None;
             }
         }

@@ -799,3 +799,41 @@ fn abi_mismatched_plugin_is_rejected() {
     // Other commands keep working.
     run_bin(&["--plugin-dir", d.to_str().expect("utf8"), "plugins", "list"]).ok();
 }
+
+#[test]
+fn audit_target_uses_pi_audit_sql_uri_and_mariadb_urls_are_recognised() {
+    let probe = fixture_plugin("fixture-dbprobe");
+    for engine in engines() {
+        let mut env = TestEnv::new_with(engine, mfactl_tests::EnvOptions::default().audit_db());
+        env.install_plugin(&probe);
+        let main = env.mfactl(&["dbprobe", "info"]);
+        main.ok();
+        let audit = env.mfactl(&["dbprobe", "--audit", "info"]);
+        audit.ok();
+        assert_ne!(
+            main.stdout, audit.stdout,
+            "{engine}: audit must be another database"
+        );
+        // Data written to the audit target is not in the main database.
+        env.mfactl(&["dbprobe", "--audit", "tx-rollback"]).ok();
+        let audit_url = env.audit_db_url().expect("audit url").to_string();
+        let db_name = audit_url.rsplit('/').next().unwrap_or("").to_string();
+        assert!(
+            audit.stdout.contains(&db_name),
+            "{engine}: {audit:?} vs {audit_url}"
+        );
+    }
+    if engines().contains(&Engine::Mariadb) {
+        let mut env = TestEnv::new_with(
+            Engine::Mariadb,
+            mfactl_tests::EnvOptions::default().mariadb_dialect(),
+        );
+        env.install_plugin(&probe);
+        let o = env.mfactl(&["dbprobe", "info"]);
+        o.ok();
+        assert!(
+            o.stdout.contains("mariadb_uri=true server_is_mariadb=true"),
+            "{o:?}"
+        );
+    }
+}
