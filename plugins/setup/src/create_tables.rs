@@ -137,10 +137,11 @@ pub fn separate_audit_db(host: &Host) -> Result<bool> {
 
 fn report(host: &Host, place: &str, c: &Created, dry: bool) {
     if c.tables.is_empty() && c.sequences.is_empty() {
-        host.outln(&format!(
-            "All {} tables exist{place}; nothing to create",
-            c.existing_tables
-        ));
+        let all = match c.existing_tables {
+            1 => "The table exists".to_string(),
+            n => format!("All {n} tables exist"),
+        };
+        host.outln(&format!("{all}{place}; nothing to create"));
         return;
     }
     let verb = if dry { "Would create" } else { "Created" };
