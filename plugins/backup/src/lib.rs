@@ -49,18 +49,28 @@ struct Cli {
 enum Verb {
     /// Create a consistent backup of the database and the configuration.
     ///
-    /// The database is snapshotted while the server runs (SQLite: VACUUM INTO; PostgreSQL:
-    /// pg_dump; MariaDB/MySQL: mariadb-dump --single-transaction) and streamed with the config
-    /// directory into `<directory>/privacyidea-backup-<date>-<time>.tar.zst[.age]` (mode 0600,
-    /// written as .partial and renamed when complete). The encryption key is left out unless
-    /// --enckey is given.
+    /// The database is snapshotted while the server runs (SQLite: the file read under a shared
+    /// lock, or VACUUM INTO in WAL mode; PostgreSQL: pg_dump; MariaDB/MySQL: mariadb-dump
+    /// --single-transaction) and streamed with the config directory into
+    /// `<directory>/privacyidea-backup-<date>-<time>.tar.zst[.age]` (mode 0600, written as
+    /// .partial and renamed when complete) with a manifest of SHA-256 checksums. The encryption
+    /// key is left out unless --enckey is given.
+    ///
+    /// Unlike pi-manage: SQLite is never copied while it may be written, PostgreSQL is
+    /// supported, database passwords never land in the config directory or the archive, two
+    /// backups in the same minute do not collide, and the archive can be encrypted.
     Create(create::CreateArgs),
     /// Restore a backup (mfactl or pi-manage 3.14 archive); all or nothing.
     ///
-    /// Everything is decrypted and verified before anything is written. The database is
-    /// restored first (SQLite: new file renamed over the old one; PostgreSQL: one transaction;
-    /// MariaDB: staging database swapped in with one atomic RENAME TABLE), then the files, each
-    /// written to a temporary name and renamed.
+    /// Everything is decrypted and verified before anything is written; unsafe members
+    /// (absolute paths, `..`, escaping links, devices) refuse the whole archive. The files are
+    /// staged under temporary names, then the database is restored (SQLite: new file renamed
+    /// over the old one; PostgreSQL: one transaction; MariaDB: staging database swapped in with
+    /// one atomic RENAME TABLE, or in place with a safety copy when the user may not create the
+    /// staging database), then the staged files are renamed into place with their modes.
+    ///
+    /// Unlike pi-manage, a failed restore leaves the config files and the database as they were
+    /// (privacyIDEA #5891), a 0400 key stays 0400, and --target-root restores into another root.
     Restore(restore::RestoreArgs),
     /// Check an archive's manifest and checksums without extracting it.
     Verify(verify::VerifyArgs),
