@@ -306,3 +306,41 @@ fn print_db(host: &Host, label: &str, d: &Json) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn file_modes_are_judged() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("k");
+        std::fs::write(&p, [0u8; 96]).expect("write");
+        let path = Some(p.display().to_string());
+        for (mode, secret, warn) in [
+            (0o400, true, false),
+            (0o600, true, false),
+            (0o640, true, true),
+            (0o604, true, true),
+            (0o644, false, false),
+            (0o664, false, true),
+        ] {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            let f = check_file("PI_ENCFILE", path.clone(), secret);
+            assert!(f.present);
+            assert_eq!(f.mode, Some(mode));
+            assert_eq!(f.size, Some(96));
+            assert_eq!(
+                f.warning.is_some(),
+                warn,
+                "{mode:o} {secret}: {:?}",
+                f.warning
+            );
+        }
+        let f = check_file("PI_ENCFILE", None, true);
+        assert_eq!(f.warning.as_deref(), Some("PI_ENCFILE is not set"));
+        let f = check_file("X", Some(d.path().join("nope").display().to_string()), true);
+        assert!(!f.present && f.warning.is_some());
+    }
+}
