@@ -1070,3 +1070,92 @@ fn sqlite_in_wal_mode_round_trips() {
                 == 0
     );
 }
+
+#[test]
+fn a_pi_manage_style_mysql_dump_restores_into_another_database_with_keep_db_uri() {
+    for engine in engines() {
+        if engine != Engine::Mariadb {
+            continue; // pi-manage writes .sql dumps for the MySQL family only
+        }
+        let src = TestEnv::new(engine);
+        src.load_reference_schema();
+        seed(&src, "src", 25);
+        let src_rows = snapshot(&src);
+        // the dump as pi-manage makes it: `mysqldump -B <db>` (with CREATE DATABASE and USE)
+        let url = src.db_url().to_string();
+        let port = url
+            .rsplit_once(':')
+            .and_then(|(_, r)| r.split('/').next())
+            .unwrap_or("3306")
+            .to_string();
+        let cnf = src.path("my.cnf");
+        fs::write(
+            &cnf,
+            format!(
+                "[client]\nuser={}\npassword=\"{}\"\nhost=127.0.0.1\nport={port}\n",
+                mfactl_tests::DB_USER,
+                mfactl_tests::DB_PASSWORD
+            ),
+        )
+        .expect("cnf");
+        let out = Command::new("mariadb-dump")
+            .arg(format!("--defaults-extra-file={}", cnf.display()))
+            .args([
+                "--single-transaction",
+                "--skip-lock-tables",
+                "--no-tablespaces",
+                "-B",
+            ])
+            .arg(src.db_name())
+            .output()
+            .expect("mariadb-dump");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dump = String::from_utf8(out.stdout).expect("utf8");
+        assert!(dump.contains("USE `"), "the dump names its database");
+
+        let dst = TestEnv::new(engine);
+        dst.load_reference_schema();
+        seed(&dst, "dst", 3);
+        let d = src.dir().display().to_string();
+        let d = d.trim_start_matches('/').to_string();
+        let tgz = dst.path("pm.tgz");
+        python_tar(
+            &tgz,
+            &[
+                (&format!("{d}/pi.cfg"), "REGTYPE", &src.pi_cfg(), ""),
+                (
+                    &format!("{d}/bk/dbdump-20261122-0645.sql"),
+                    "REGTYPE",
+                    &dump,
+                    "",
+                ),
+            ],
+        );
+        let scratch = dst.path("scratch");
+        let out = dst.mfactl(&[
+            "backup",
+            "restore",
+            "--yes",
+            "--keep-db-uri",
+            "--target-root",
+            &scratch.display().to_string(),
+            &tgz.display().to_string(),
+        ]);
+        out.ok();
+        assert_eq!(
+            snapshot(&dst),
+            src_rows,
+            "restored into the live (other) database"
+        );
+        assert_eq!(snapshot(&src), src_rows, "the source database is untouched");
+        let restored_cfg = fs::read_to_string(scratch.join(&d).join("pi.cfg")).expect("cfg");
+        assert!(
+            restored_cfg.contains(&format!("/{}'", dst.db_name())),
+            "--keep-db-uri rewrote the URI: {restored_cfg}"
+        );
+    }
+}
