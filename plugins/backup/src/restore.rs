@@ -710,6 +710,31 @@ fn restore_mysql_in_place(
     }
 }
 
+/// One restore at a time on this machine: an exclusive `flock` on
+/// `$TMPDIR/mfactl-backup-restore.lock` (a second restore waits), released when the returned
+/// file is closed (also when the process dies).
+fn restore_lock(host: &Host) -> Result<fs::File> {
+    use std::os::fd::AsRawFd;
+    let p = std::env::temp_dir().join("mfactl-backup-restore.lock");
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&p)
+        .map_err(err_at("open", &p))?;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        host.info("waiting for another mfactl backup restore to finish…");
+        // SAFETY: as above.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(Error::failed("cannot lock the restore lock file")
+                .with_source(&io::Error::last_os_error()));
+        }
+    }
+    Ok(f)
+}
+
 /// Runs `backup restore`.
 pub fn run(host: &Host, a: RestoreArgs) -> Result<i32> {
     let path = a.file.clone();
@@ -814,6 +839,7 @@ pub fn run(host: &Host, a: RestoreArgs) -> Result<i32> {
         DbDest::Sqlite(_) => {}
     }
 
+    let _lock = restore_lock(host)?;
     let mut staged = Staged::default();
     stage_files(&path, &unlock, &plans, &mut staged)?;
     host.info(&format!("Restoring the {}", dest.describe()));
