@@ -128,13 +128,25 @@ impl Walk<'_> {
         name.ends_with(".partial") || name.starts_with(".mfactl-snapshot-")
     }
 
+    /// Adds a root given on the command line (a symlink to a directory is followed there).
+    fn add_root(&mut self, w: &mut ArchiveWriter, path: &Path) -> Result<()> {
+        self.add_inner(w, path, true)
+    }
+
     fn add(&mut self, w: &mut ArchiveWriter, path: &Path) -> Result<()> {
+        self.add_inner(w, path, false)
+    }
+
+    fn add_inner(&mut self, w: &mut ArchiveWriter, path: &Path, root: bool) -> Result<()> {
         if self.excluded(path) || self.added.iter().any(|a| a == path) {
             return Ok(());
         }
-        let md = fs::symlink_metadata(path).map_err(|e| {
-            Error::failed(format!("cannot read {}", path.display())).with_source(&e)
-        })?;
+        let md = if root {
+            fs::metadata(path)
+        } else {
+            fs::symlink_metadata(path)
+        }
+        .map_err(|e| Error::failed(format!("cannot read {}", path.display())).with_source(&e))?;
         let ft = md.file_type();
         let name = member_name(path);
         let werr = |e: std::io::Error| {
@@ -450,13 +462,13 @@ pub fn run(host: &Host, a: CreateArgs) -> Result<i32> {
         host,
         added: Vec::new(),
     };
-    walk.add(&mut w, &config_dir)?;
+    walk.add_root(&mut w, &config_dir)?;
     if let Some(r) = &radius_dir {
-        walk.add(&mut w, r)?;
+        walk.add_root(&mut w, r)?;
     }
     if a.enckey {
         if let Some(k) = &key_path {
-            walk.add(&mut w, k)?;
+            walk.add_root(&mut w, k)?;
         }
     }
     let n_files = w.members().iter().filter(|m| m.kind == "file").count() - 1;

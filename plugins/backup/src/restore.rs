@@ -232,7 +232,13 @@ fn plan_files(
             // a copy of the SQLite database file itself: the dump is what gets restored
             continue;
         }
-        if let Ok(md) = fs::symlink_metadata(&dest) {
+        // a directory may be a symlink to one (e.g. /etc/privacyidea -> /srv/pi)
+        let existing = if m.kind == Kind::Dir {
+            fs::metadata(&dest)
+        } else {
+            fs::symlink_metadata(&dest)
+        };
+        if let Ok(md) = existing {
             let is_dir = md.is_dir();
             if (m.kind == Kind::Dir) != is_dir {
                 return Err(Error::failed(format!(

@@ -1160,3 +1160,31 @@ fn a_pi_manage_style_mysql_dump_restores_into_another_database_with_keep_db_uri(
         );
     }
 }
+
+#[test]
+fn a_symlinked_config_dir_is_followed_and_restored_through_the_link() {
+    let env = TestEnv::new(Engine::Sqlite);
+    env.load_reference_schema();
+    fs::create_dir_all(env.path("real")).expect("mkdir");
+    fs::write(env.path("real/x.cfg"), "original\n").expect("write");
+    std::os::unix::fs::symlink(env.path("real"), env.path("conf")).expect("symlink");
+    let conf = env.path("conf").display().to_string();
+    let bdir = env.path("backups").display().to_string();
+    let out = env.mfactl(&[
+        "backup", "create", "-c", &conf, "-d", &bdir, "--format", "json",
+    ]);
+    let file = out.ok().json()["file"].as_str().unwrap_or("").to_string();
+    let m = members(Path::new(&file));
+    let c = conf.trim_start_matches('/');
+    assert!(m.contains(&format!("files/{c}/x.cfg")), "{m:?}");
+    fs::write(env.path("real/x.cfg"), "changed\n").expect("write");
+    env.mfactl(&["backup", "restore", "--yes", &file]).ok();
+    assert_eq!(
+        fs::read_to_string(env.path("real/x.cfg")).expect("read"),
+        "original\n"
+    );
+    assert!(fs::symlink_metadata(env.path("conf"))
+        .expect("conf")
+        .file_type()
+        .is_symlink());
+}
