@@ -52,14 +52,16 @@ for i in range(n):
 json.dump({"policy": pols, "privacyIDEA_version": "3.14"}, open(out, "w"), indent=2)
 EOF
 
-TIMEFORMAT='%R'
-t() { # label, command...
+TIMEFORMAT='%R %U %S'
+t() { # label, command...  prints wall-clock and CPU (user+sys) seconds
     local label="$1"; shift
     local s
     s=$( { time "$@" >/dev/null 2>"$DIR/err"; } 2>&1 ) || { cat "$DIR/err"; exit 1; }
-    printf '%-46s %6.3f s\n' "$label" "$s"
+    read -r real user sys <<<"$s"
+    printf '%-46s %6.3f s wall  %6.3f s cpu\n' "$label" "$real" "$(echo "$user + $sys" | bc)"
 }
 cfg=(--config "$DIR/mfactl.toml")
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "mfactl policy, $N policies, SQLite ($(sqlite3 --version | cut -d' ' -f1) CLI for setup), $(nproc) cores"
 t "import into an empty database" "$MFACTL" "${cfg[@]}" policy import -i "$DIR/gen.json"
 t "export JSON (-o file)" "$MFACTL" "${cfg[@]}" policy export -o "$DIR/out.json"

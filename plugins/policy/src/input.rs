@@ -44,31 +44,34 @@ fn first_significant(text: &str) -> Option<char> {
     None
 }
 
-/// Detects the format of `text` (see the module docs).
-pub fn detect(text: &str) -> Option<InputFormat> {
+/// Detects the format of `text` (see the module docs); a JSON document comes back parsed.
+fn detect(text: &str) -> Option<(InputFormat, Option<Node>)> {
     match first_significant(text)? {
-        '{' | '[' => {
-            if serde_json::from_str::<serde_json::Value>(text).is_ok() {
-                Some(InputFormat::Json)
-            } else {
-                Some(InputFormat::Python)
-            }
-        }
-        _ => Some(InputFormat::Yaml),
+        '{' | '[' => match serde_json::from_str::<Node>(text) {
+            Ok(node) => Some((InputFormat::Json, Some(node))),
+            Err(_) => Some((InputFormat::Python, None)),
+        },
+        _ => Some((InputFormat::Yaml, None)),
     }
+}
+
+/// The detected format of `text`.
+pub fn detect_format(text: &str) -> Option<InputFormat> {
+    detect(text).map(|(f, _)| f)
 }
 
 /// Parses `text` in the given or detected format.
 pub fn parse(text: &str, forced: Option<InputFormat>, source: &str) -> Result<(Node, InputFormat)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let format = match forced {
-        Some(f) => f,
+    let (format, parsed) = match forced {
+        Some(f) => (f, None),
         None => detect(text).ok_or_else(|| Error::failed(format!("{source} is empty")))?,
     };
+    if let Some(node) = parsed {
+        return Ok((node, format));
+    }
     let node = match format {
-        InputFormat::Json => serde_json::from_str::<serde_json::Value>(text)
-            .map(Node::from_json)
-            .map_err(|e| e.to_string()),
+        InputFormat::Json => serde_json::from_str::<Node>(text).map_err(|e| e.to_string()),
         InputFormat::Python => crate::pyliteral::parse(text),
         InputFormat::Yaml => serde_yaml::from_str::<serde_yaml::Value>(text)
             .map_err(|e| e.to_string())
@@ -175,20 +178,23 @@ mod tests {
 
     #[test]
     fn detection_is_unambiguous() {
-        assert_eq!(detect("{\"policy\": []}"), Some(InputFormat::Json));
+        assert_eq!(detect_format("{\"policy\": []}"), Some(InputFormat::Json));
         assert_eq!(
-            detect("{'policy': [{'active': True}]}"),
+            detect_format("{'policy': [{'active': True}]}"),
             Some(InputFormat::Python)
         );
         assert_eq!(
-            detect("# comment\n[{'name': 'x'}]"),
+            detect_format("# comment\n[{'name': 'x'}]"),
             Some(InputFormat::Python)
         );
-        assert_eq!(detect("policy:\n- name: x\n"), Some(InputFormat::Yaml));
-        assert_eq!(detect("  \n"), None);
+        assert_eq!(
+            detect_format("policy:\n- name: x\n"),
+            Some(InputFormat::Yaml)
+        );
+        assert_eq!(detect_format("  \n"), None);
         // JSON without Python's True/None is the same document either way
         assert_eq!(
-            detect("[{\"name\": \"x\", \"active\": true}]"),
+            detect_format("[{\"name\": \"x\", \"active\": true}]"),
             Some(InputFormat::Json)
         );
     }

@@ -254,6 +254,30 @@ impl Policy {
         ])
     }
 
+    /// The same stored values (the `has_description_row` flag aside): a fast check before the
+    /// field-by-field comparison of the export forms.
+    pub fn same_values(&self, other: &Policy) -> bool {
+        self.id == other.id
+            && self.name == other.name
+            && self.active == other.active
+            && self.check_all_resolvers == other.check_all_resolvers
+            && self.user_case_insensitive == other.user_case_insensitive
+            && self.scope == other.scope
+            && self.action == other.action
+            && self.realm == other.realm
+            && self.adminrealm == other.adminrealm
+            && self.adminuser == other.adminuser
+            && self.resolver == other.resolver
+            && self.pinode == other.pinode
+            && self.user == other.user
+            && self.client == other.client
+            && self.time == other.time
+            && self.user_agents == other.user_agents
+            && self.priority == other.priority
+            && self.conditions == other.conditions
+            && self.description == other.description
+    }
+
     /// `repr(active)` as pi-manage's list prints it.
     pub fn active_repr(&self) -> &'static str {
         match self.active {

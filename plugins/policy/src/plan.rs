@@ -45,6 +45,9 @@ fn same(field: &str, a: &Node, b: &Node) -> bool {
 
 /// The fields whose export value differs between `old` and `new`.
 pub fn diff(old: &Policy, new: &Policy) -> Vec<FieldChange> {
+    if old.same_values(new) {
+        return Vec::new();
+    }
     let (Node::Map(a), Node::Map(b)) = (old.to_node(), new.to_node()) else {
         return Vec::new();
     };

@@ -193,6 +193,23 @@ fn vector_database_exports_byte_identically_to_pi_manage() {
         o.stderr.contains("only the configuration type 'policy'"),
         "{o:?}"
     );
+    env.mfactl(&["config", "export", "-t", "all"]).code(2);
+    // import: `-t all` reads the policies and says what it leaves out
+    let o = env.mfactl_stdin(
+        &["config", "importer", "-t", "all", "--plan"],
+        &json.replace(
+            "\"privacyIDEA_version\"",
+            "\"resolver\": {}, \"privacyIDEA_version\"",
+        ),
+    );
+    o.code(0);
+    assert!(
+        o.stderr
+            .contains("not imported (mfactl imports policies only): resolver"),
+        "{o:?}"
+    );
+    env.mfactl_stdin(&["config", "import", "-t", "realm"], &json)
+        .code(2);
     // list: pi-manage's layout and order
     let cmds: serde_json::Value =
         serde_json::from_str(&vectors("commands.json")).expect("commands.json");
