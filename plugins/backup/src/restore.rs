@@ -582,7 +582,7 @@ pub fn restore_mysql(
     let _ = my_sql(
         &cnf,
         &format!(
-            "DROP DATABASE IF EXISTS {}; DROP DATABASE IF EXISTS {};",
+            "SET FOREIGN_KEY_CHECKS=0; DROP DATABASE IF EXISTS {}; DROP DATABASE IF EXISTS {};",
             myq(&stage),
             myq(&old)
         ),
