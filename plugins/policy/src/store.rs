@@ -331,6 +331,29 @@ impl<'h> Store<'h> {
         };
         let mut ids = Vec::with_capacity(n);
         ids.push(first);
+        if self.dialect == Dialect::Postgres && n > 1 {
+            // the sequence exists (next_id used it): take the rest in one round trip
+            let rows = self.host.query(
+                DB,
+                &format!(
+                    "SELECT nextval('{table}_seq') FROM generate_series(1, {})",
+                    n - 1
+                ),
+                vec![],
+            )?;
+            ids.extend(
+                rows.rows
+                    .iter()
+                    .filter_map(|r| r.first().and_then(Value::as_i64)),
+            );
+            if ids.len() != n {
+                return Err(Error::internal(format!(
+                    "the sequence {table}_seq gave {} ids instead of {n}",
+                    ids.len()
+                )));
+            }
+            return Ok(Some(ids));
+        }
         for _ in 1..n {
             let id = self.host.next_id(DB, table)?.ok_or_else(|| {
                 Error::internal(format!("the sequence {table}_seq stopped giving ids"))
