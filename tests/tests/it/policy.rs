@@ -902,3 +902,184 @@ fn privacyidea_reads_what_mfactl_writes() {
         assert_eq!(by_name(&ours), by_name(&json), "{engine}: pi-manage import");
     }
 }
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+    /// Text that exercises the emitters: YAML indicators, words YAML reads as other types,
+    /// escapes, non-ASCII (also outside the BMP), long runs of words for line folding.
+    fn text(&mut self, max: u64) -> String {
+        const WORDS: &[&str] = &[
+            "yes",
+            "no",
+            "on",
+            "true",
+            "null",
+            "~",
+            "120",
+            "1.5",
+            "0x1F",
+            "2026-01-02",
+            "1:30",
+            "=",
+            "<<",
+            "---",
+            "- a",
+            "a: b",
+            "# c",
+            " lead",
+            "trail ",
+            "!bob",
+            "@x",
+            "+cn",
+            "f\u{fc}r",
+            "\u{20ac}",
+            "\u{1f600}",
+            "a\\,b",
+            "x=y",
+            "k,v",
+            "'q'",
+            "\"d\"",
+            "\t",
+            "line\nbreak",
+            "\u{a0}",
+            "\u{85}",
+            "\u{2028}",
+            "\u{7f}",
+            "\u{1b}",
+            "%",
+            "`",
+            "{}",
+        ];
+        let mut s = String::new();
+        let n = self.below(max) + 1;
+        for _ in 0..n {
+            if self.below(4) == 0 {
+                s.push_str(self.pick(WORDS));
+            } else {
+                let len = self.below(12) + 1;
+                for _ in 0..len {
+                    s.push((b'a' + self.below(26) as u8) as char);
+                }
+            }
+            if self.below(3) > 0 {
+                s.push(' ');
+            }
+        }
+        s
+    }
+}
+
+fn sql_str(engine: Engine, s: &str) -> String {
+    let mut v = s.replace('\'', "''");
+    if engine == Engine::Mariadb {
+        v = v.replace('\\', "\\\\");
+    }
+    format!("'{v}'")
+}
+
+#[test]
+fn random_policy_rows_export_byte_identically_to_pi_manage() {
+    for engine in engines() {
+        let env = TestEnv::new(engine);
+        env.load_reference_schema();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ engine.name().len() as u64);
+        let (u, k, v) = (q(engine, "user"), q(engine, "Key"), q(engine, "Value"));
+        let mut cond_id = 1;
+        for id in 1..=40u64 {
+            let s = |rng: &mut Rng, max| sql_str(engine, &rng.text(max));
+            let opt = |rng: &mut Rng, max| {
+                if rng.below(6) == 0 {
+                    "NULL".to_string()
+                } else {
+                    sql_str(engine, &rng.text(max))
+                }
+            };
+            let flag = |rng: &mut Rng| match rng.below(7) {
+                0 => "NULL",
+                1..=3 => b(engine, true),
+                _ => b(engine, false),
+            };
+            let name = format!("p{id}-{}", rng.text(2).replace([' ', '\n'], "_"));
+            let name: String = name.chars().take(60).collect();
+            env.sql(&format!(
+                "INSERT INTO policy (id, active, check_all_resolvers, name, user_case_insensitive, \
+                 scope, action, realm, adminrealm, adminuser, resolver, pinode, {u}, client, time, \
+                 user_agents, priority) VALUES ({id}, {}, {}, {}, {}, 'admin', {}, {}, {}, {}, {}, \
+                 {}, {}, {}, {}, {}, {})",
+                flag(&mut rng),
+                flag(&mut rng),
+                sql_str(engine, &name),
+                flag(&mut rng),
+                opt(&mut rng, 12),
+                opt(&mut rng, 4),
+                opt(&mut rng, 3),
+                opt(&mut rng, 3),
+                opt(&mut rng, 3),
+                opt(&mut rng, 2),
+                opt(&mut rng, 3),
+                opt(&mut rng, 2),
+                opt(&mut rng, 2),
+                opt(&mut rng, 4),
+                1 + rng.below(3),
+            ));
+            for _ in 0..rng.below(3) {
+                let handle = match rng.below(4) {
+                    0 => "NULL".to_string(),
+                    _ => sql_str(
+                        engine,
+                        rng.pick(&["raise_error", "condition_is_true", "condition_is_false"]),
+                    ),
+                };
+                env.sql(&format!(
+                    "INSERT INTO policycondition (id, policy_id, section, {k}, comparator, {v}, active, \
+                     handle_missing_data) VALUES ({cond_id}, {id}, {}, {}, {}, {}, {}, {handle})",
+                    s(&mut rng, 2),
+                    s(&mut rng, 2),
+                    s(&mut rng, 1),
+                    s(&mut rng, 6),
+                    b(engine, rng.below(2) == 0),
+                ));
+                cond_id += 1;
+            }
+            if rng.below(5) > 0 {
+                env.sql(&format!(
+                    "INSERT INTO description (id, object_id, object_type, description) \
+                     VALUES ({id}, {id}, 'policy', {})",
+                    opt(&mut rng, 40)
+                ));
+            }
+        }
+        let pi_json = pi_manage(&env, &["config", "export", "-t", "policy"]);
+        let pi_yaml = pi_manage(&env, &["config", "export", "-t", "policy", "-f", "yaml"]);
+        let pi_list = pi_manage(&env, &["config", "policy", "list"]);
+        assert_eq!(
+            env.mfactl(&["policy", "export"]).ok().stdout,
+            pi_json.ok().stdout,
+            "{engine}: JSON"
+        );
+        assert_eq!(
+            env.mfactl(&["policy", "export", "-f", "yaml"]).ok().stdout,
+            pi_yaml.ok().stdout,
+            "{engine}: YAML"
+        );
+        assert_eq!(
+            env.mfactl(&["policy", "list"]).ok().stdout,
+            pi_list.ok().stdout,
+            "{engine}: list"
+        );
+    }
+}
