@@ -63,7 +63,7 @@ pub fn duration_micros(v: &Value) -> Option<i64> {
         Value::Null => None,
         Value::Int(i) => Some(*i),
         Value::Real(f) => Some((*f * 1e6).round() as i64),
-        other => other.as_timestamp().map(|t| t.micros),
+        other => crate::fasttime::micros(other),
     }
 }
 
@@ -77,8 +77,12 @@ pub fn py_str(kind: Kind, v: &Value) -> String {
             Value::Real(f) => format!("{}", *f as i64),
             other => other.to_text(),
         },
-        Kind::DateTime => match v.as_timestamp() {
-            Some(t) => t.to_python_str(),
+        Kind::DateTime => match crate::fasttime::micros(v) {
+            Some(m) => {
+                let mut s = String::with_capacity(26);
+                crate::fasttime::push_datetime(&mut s, m, ' ');
+                s
+            }
             None => v.to_text(),
         },
         Kind::Duration => match duration_micros(v) {

@@ -2,9 +2,11 @@
 //! pi-manage's CSV layout, with `sig_check` and `missing_line`.
 
 use crate::columns::{duration_micros, COLUMNS};
-use crate::pystr::{float_repr, isoformat};
+use crate::pystr::float_repr;
 use crate::sign::{signed_text, Verifier, SIGNED_COLUMNS};
-use crate::source::{id_stride, par_map, scalar_i64, timelimit_cutoff, verifier, DB, TABLE};
+use crate::source::{
+    id_stride, par_map, pipeline, scalar_i64, timelimit_cutoff, verifier, DB, TABLE,
+};
 use clap::{Args, ValueEnum};
 use mfactl_plugin_api::{Dialect, Error, ErrorKind, Host, Result, ResultExt, Value};
 use std::io::Write;
@@ -145,8 +147,9 @@ pub fn render(format: DumpFormat, fields: &[Field]) -> String {
     }
 }
 
-/// The SELECT of every column plus `neighbours` (1 when id-stride and id+stride exist).
-pub fn dump_sql(dialect: Dialect, stride: i64, with_limit: bool, order: &str) -> String {
+/// The SELECT of every column plus `neighbours` (1 when id-stride and id+stride exist), with
+/// `filter` and `order` (which may end in a LIMIT).
+pub fn dump_sql(dialect: Dialect, stride: i64, filter: &str, order: &str) -> String {
     let cols: Vec<String> = COLUMNS
         .iter()
         .map(|(n, _)| {
@@ -154,17 +157,12 @@ pub fn dump_sql(dialect: Dialect, stride: i64, with_limit: bool, order: &str) ->
             format!("a.{q} AS {q}")
         })
         .collect();
-    let mut sql = format!(
+    format!(
         "SELECT {}, CASE WHEN p.id IS NULL OR n.id IS NULL THEN 0 ELSE 1 END AS neighbours \
          FROM {TABLE} a LEFT JOIN {TABLE} p ON p.id = a.id - {stride} \
-         LEFT JOIN {TABLE} n ON n.id = a.id + {stride}",
+         LEFT JOIN {TABLE} n ON n.id = a.id + {stride} WHERE {filter} ORDER BY {order}",
         cols.join(", ")
-    );
-    if with_limit {
-        sql.push_str(&format!(" WHERE a.date >= {}", dialect.placeholder(1)));
-    }
-    sql.push_str(&format!(" ORDER BY {order}"));
-    sql
+    )
 }
 
 /// Positions of [`SIGNED_COLUMNS`] within [`COLUMNS`].
@@ -202,12 +200,14 @@ pub fn fields_of(row: &[Value], sig_ok: Option<bool>, neighbours: bool) -> Vec<F
     };
     let date = |v: &Value| match v {
         Value::Null => Field::Str(None),
-        other => Field::Str(Some(
-            other
-                .as_timestamp()
-                .map(isoformat)
-                .unwrap_or_else(|| other.to_text()),
-        )),
+        other => Field::Str(Some(match crate::fasttime::micros(other) {
+            Some(m) => {
+                let mut s = String::with_capacity(26);
+                crate::fasttime::push_datetime(&mut s, m, 'T');
+                s
+            }
+            None => other.to_text(),
+        })),
     };
     let mut f = Vec::with_capacity(FIELDS.len());
     for name in FIELDS {
@@ -311,8 +311,37 @@ pub fn run(host: &Host, args: &DumpArgs) -> Result<i32> {
     let verifier = verifier(host)?;
     let dialect = host.dialect(DB)?;
     let stride = id_stride(host, dialect)?;
-    let sql = dump_sql(dialect, stride, cutoff.is_some(), "a.date, a.id");
-    let params: Vec<Value> = cutoff.map(Value::Timestamp).into_iter().collect();
+    const PAGE: usize = 5000;
+    // pages: first the entries without a date (by id), then keyset over (date, id)
+    let p = |n: usize| dialect.placeholder(n);
+    let null_sql = dump_sql(
+        dialect,
+        stride,
+        &format!("a.date IS NULL AND a.id > {}", p(1)),
+        &format!("a.id LIMIT {PAGE}"),
+    );
+    let cut = |n: usize| match cutoff {
+        Some(_) => format!(" AND a.date >= {}", p(n)),
+        None => String::new(),
+    };
+    let first_sql = dump_sql(
+        dialect,
+        stride,
+        &format!("a.date IS NOT NULL{}", cut(1)),
+        &format!("a.date, a.id LIMIT {PAGE}"),
+    );
+    let next_sql = dump_sql(
+        dialect,
+        stride,
+        &format!(
+            "a.date >= {} AND (a.date > {} OR a.id > {}){}",
+            p(1),
+            p(2),
+            p(3),
+            cut(4)
+        ),
+        &format!("a.date, a.id LIMIT {PAGE}"),
+    );
     let total = match cutoff {
         Some(c) => scalar_i64(
             host,
@@ -334,20 +363,59 @@ pub fn run(host: &Host, args: &DumpArgs) -> Result<i32> {
         let signed = signed_positions();
         let neighbours_at = COLUMNS.len();
         let mut written = 0u64;
-        host.stream(DB, &sql, params, 4000, |rows| {
+        // 0: NULL dates, 1: first dated page, 2: later pages, 3: done
+        let mut phase = if cutoff.is_some() { 1 } else { 0 };
+        let mut last_id = i64::MIN;
+        let mut last_date = Value::Null;
+        let fetch = || loop {
+            let (sql, mut params) = match phase {
+                0 => (&null_sql, vec![Value::Int(last_id)]),
+                1 => (&first_sql, vec![]),
+                2 => (
+                    &next_sql,
+                    vec![last_date.clone(), last_date.clone(), Value::Int(last_id)],
+                ),
+                _ => return Ok(None),
+            };
+            if let Some(c) = cutoff {
+                params.push(Value::Timestamp(c));
+            }
+            let rows = host.query(DB, sql, params)?;
+            if let Some(last) = rows.rows.last() {
+                last_id = last.first().and_then(Value::as_i64).unwrap_or(i64::MIN);
+                last_date = last.get(1).cloned().unwrap_or(Value::Null);
+            }
+            let full = rows.rows.len() >= PAGE;
+            phase = match (phase, full) {
+                (0, true) => 0,
+                (0, false) => 1,
+                (_, true) => 2,
+                (_, false) => 3,
+            };
+            if !rows.rows.is_empty() {
+                return Ok(Some(rows));
+            }
+        };
+        let format = args.format;
+        let verifier = verifier.as_ref();
+        let signed = &signed;
+        let process = |rows: &mfactl_plugin_api::Rows| {
             let lines: Vec<String> = par_map(&rows.rows, |row| {
-                let ok = check_row(verifier.as_ref(), row, &signed);
+                let ok = check_row(verifier, row, signed);
                 let nb = row.get(neighbours_at).and_then(Value::as_i64) == Some(1);
-                render(args.format, &fields_of(row, ok, nb))
+                render(format, &fields_of(row, ok, nb))
             });
             let mut buf = String::with_capacity(lines.iter().map(String::len).sum());
             for l in &lines {
                 buf.push_str(l);
             }
+            buf
+        };
+        pipeline(fetch, process, |buf, rows| {
             sink.write(host, &buf)?;
-            written += lines.len() as u64;
-            progress.advance(lines.len() as u64);
-            Ok(true)
+            written += rows.rows.len() as u64;
+            progress.advance(rows.rows.len() as u64);
+            Ok(())
         })?;
         Ok(written)
     })();

@@ -4,6 +4,7 @@
 pub mod columns;
 pub mod delete;
 pub mod dump;
+pub mod fasttime;
 pub mod mont;
 pub mod pyre;
 pub mod pystr;

@@ -371,7 +371,10 @@ fn config_mode(
                 .first()
                 .and_then(Value::as_i64)
                 .ok_or_else(|| Error::internal("an audit entry without an integer id"))?;
-            let date = row.get(1).and_then(Value::as_timestamp);
+            let date = row
+                .get(1)
+                .and_then(crate::fasttime::micros)
+                .map(|micros| Timestamp { micros });
             for (i, (_, kind)) in rs.columns.iter().enumerate() {
                 values[i] = py_str(*kind, row.get(i + 2).unwrap_or(&Value::Null));
             }

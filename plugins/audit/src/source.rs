@@ -133,6 +133,36 @@ pub fn par_map<T: Sync, R: Send + Default + Clone>(
     out
 }
 
+/// Reads pages with `fetch` on the calling thread while the previous page is processed by
+/// `process` on another thread (which may use more threads itself); `consume` gets each result
+/// in page order on the calling thread. Memory: two pages.
+pub fn pipeline<R: Send>(
+    mut fetch: impl FnMut() -> Result<Option<mfactl_plugin_api::Rows>>,
+    process: impl Fn(&mfactl_plugin_api::Rows) -> R + Sync,
+    mut consume: impl FnMut(R, &mfactl_plugin_api::Rows) -> Result<()>,
+) -> Result<()> {
+    std::thread::scope(|s| {
+        let process = &process;
+        let mut pending: Option<std::thread::ScopedJoinHandle<'_, (R, mfactl_plugin_api::Rows)>> =
+            None;
+        loop {
+            let next = fetch();
+            if let Some(h) = pending.take() {
+                let (r, rows) = h
+                    .join()
+                    .map_err(|_| Error::internal("a worker thread panicked"))?;
+                consume(r, &rows)?;
+            }
+            match next? {
+                None => return Ok(()),
+                Some(rows) => {
+                    pending = Some(s.spawn(move || (process(&rows), rows)));
+                }
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,9 @@
 
 use crate::columns::COLUMNS;
 use crate::dump::{check_row, signed_positions};
-use crate::source::{id_stride, par_map, scalar_i64, timelimit_cutoff, verifier, DB, TABLE};
+use crate::source::{
+    id_stride, par_map, pipeline, scalar_i64, timelimit_cutoff, verifier, DB, TABLE,
+};
 use clap::Args;
 use mfactl_plugin_api::args::{FormatArg, OutputFormat};
 use mfactl_plugin_api::{Error, Host, Result, Value};
@@ -51,13 +53,16 @@ pub fn run(host: &Host, args: &VerifyArgs) -> Result<i32> {
             format!("{q} AS {q}")
         })
         .collect();
-    let mut sql = format!("SELECT {} FROM {TABLE}", cols.join(", "));
-    let mut params = vec![];
-    if let Some(c) = cutoff {
-        sql.push_str(&format!(" WHERE date >= {}", dialect.placeholder(1)));
-        params.push(Value::Timestamp(c));
+    const PAGE: usize = 5000;
+    let mut sql = format!(
+        "SELECT {} FROM {TABLE} WHERE id > {}",
+        cols.join(", "),
+        dialect.placeholder(1)
+    );
+    if cutoff.is_some() {
+        sql.push_str(&format!(" AND date >= {}", dialect.placeholder(2)));
     }
-    sql.push_str(" ORDER BY id");
+    sql.push_str(&format!(" ORDER BY id LIMIT {PAGE}"));
     let total = match cutoff {
         Some(c) => scalar_i64(
             host,
@@ -79,11 +84,41 @@ pub fn run(host: &Host, args: &VerifyArgs) -> Result<i32> {
     let mut gap_count = 0u64;
     let mut missing = 0u64;
     let mut prev: Option<i64> = None;
-    let (mut first, mut last) = (None, None);
-    host.stream(DB, &sql, params, 4000, |rows| {
-        let oks = par_map(&rows.rows, |row| {
+    let (mut first, mut last_seen) = (None, None);
+    let mut last = i64::MIN;
+    let mut done = false;
+    let fetch = || {
+        if done {
+            return Ok(None);
+        }
+        let mut params = vec![Value::Int(last)];
+        if let Some(c) = cutoff {
+            params.push(Value::Timestamp(c));
+        }
+        let rows = host.query(DB, &sql, params)?;
+        if rows.rows.len() < PAGE {
+            done = true;
+        }
+        if let Some(id) = rows
+            .rows
+            .last()
+            .and_then(|r| r.first())
+            .and_then(Value::as_i64)
+        {
+            last = id;
+        }
+        Ok(if rows.rows.is_empty() {
+            None
+        } else {
+            Some(rows)
+        })
+    };
+    let process = |rows: &mfactl_plugin_api::Rows| {
+        par_map(&rows.rows, |row| {
             check_row(Some(&verifier), row, &signed).unwrap_or(false)
-        });
+        })
+    };
+    pipeline(fetch, process, |oks, rows| {
         for (row, ok) in rows.rows.iter().zip(oks) {
             let id = row.first().and_then(Value::as_i64).unwrap_or(0);
             if !ok {
@@ -102,12 +137,12 @@ pub fn run(host: &Host, args: &VerifyArgs) -> Result<i32> {
                 }
             }
             first.get_or_insert(id);
-            last = Some(id);
+            last_seen = Some(id);
             prev = Some(id);
         }
         checked += rows.rows.len() as u64;
         progress.advance(rows.rows.len() as u64);
-        Ok(true)
+        Ok(())
     })?;
     drop(progress);
     let elapsed = started.elapsed().as_secs_f64();
@@ -117,7 +152,7 @@ pub fn run(host: &Host, args: &VerifyArgs) -> Result<i32> {
             let doc = serde_json::json!({
                 "checked": checked,
                 "first_id": first,
-                "last_id": last,
+                "last_id": last_seen,
                 "signatures_ok": ok,
                 "signatures_failed": failed_count,
                 "failed_ids": failed,
@@ -128,7 +163,7 @@ pub fn run(host: &Host, args: &VerifyArgs) -> Result<i32> {
             host.outln(&doc.to_string());
         }
         OutputFormat::Text => {
-            let range = match (first, last) {
+            let range = match (first, last_seen) {
                 (Some(a), Some(b)) => format!(" (ids {a} to {b})"),
                 _ => String::new(),
             };
