@@ -260,6 +260,19 @@ fn round_trip_restores_rows_files_modes_and_sequences() {
             PathBuf::from("ca.key")
         );
         assert_eq!(fs::read(env.enckey_path()).expect("key"), KEY.to_vec());
+        // privacyIDEA 3.14 itself reads the restored database
+        let pi = env.pi_run(
+            r#"
+            from privacyidea.models import Admin, Policy
+            result = [sorted(a.username for a in Admin.query.all()),
+                      sorted(p.name for p in Policy.query.all())]
+        "#,
+        );
+        assert_eq!(
+            pi.ok().json(),
+            serde_json::json!([["alice-a", "bob-a"], ["pol-a-0", "pol-a-1", "pol-a-2"]]),
+            "{engine}: {pi:?}"
+        );
         // no temporaries left behind
         let leftovers: Vec<String> = fs::read_dir(env.dir())
             .expect("ls")
@@ -694,6 +707,18 @@ fn a_pi_manage_made_archive_restores() {
     assert!(fs::read_to_string(env.pi_cfg_path())
         .expect("read")
         .contains("SQLALCHEMY_DATABASE_URI"));
+    // privacyIDEA itself reads the restored database
+    let pi = env.pi_run(
+        r#"
+        from privacyidea.models import Admin
+        result = sorted(a.username for a in Admin.query.all())
+    "#,
+    );
+    assert_eq!(
+        pi.ok().json(),
+        serde_json::json!(["alice-p", "bob-p"]),
+        "{pi:?}"
+    );
 }
 
 fn tempfile_dir() -> TempDirGuard {
