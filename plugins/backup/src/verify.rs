@@ -43,6 +43,141 @@ fn scratch_server_uri(host: &Host, engine: Engine) -> Result<DbUri> {
     Ok(u)
 }
 
+/// Environment variable naming a scratch database for `--restore-test`.
+pub const SCRATCH_ENV: &str = "MFACTL_BACKUP_SCRATCH_URI";
+
+/// The scratch database configured for `--restore-test` (`MFACTL_BACKUP_SCRATCH_URI`, else
+/// `scratch_uri` in `[plugins.backup]`), checked to be of `engine` and not the live database.
+fn configured_scratch(host: &Host, engine: Engine) -> Result<Option<DbUri>> {
+    let text = std::env::var(SCRATCH_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            host.plugin_config()
+                .get("scratch_uri")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        });
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let u = DbUri::parse(&text)?;
+    if u.engine != engine {
+        return Err(Error::config(format!(
+            "the scratch database for --restore-test is {}, the dump is {}",
+            u.engine.name(),
+            engine.name()
+        )));
+    }
+    if let Some(live) = host.config_str("SQLALCHEMY_DATABASE_URI") {
+        let l = DbUri::parse(&live)?;
+        if l.host == u.host && l.port == u.port && l.database == u.database {
+            return Err(Error::config(
+                "the scratch database for --restore-test is the live database",
+            )
+            .with_hint("give an empty database of its own: it is overwritten and emptied"));
+        }
+    }
+    Ok(Some(u))
+}
+
+fn lines(t: String) -> Vec<String> {
+    t.lines()
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Drops every table and sequence of a scratch MariaDB database.
+fn clear_mysql(cnf: &MyCnf, db: &str) -> Result<()> {
+    let names = lines(my_sql(
+        cnf,
+        &format!(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_TYPE IN ('BASE TABLE', 'SEQUENCE');",
+            lit(db, true)
+        ),
+    )?);
+    if names.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = names
+        .iter()
+        .map(|t| format!("{}.{}", myq(db), myq(t)))
+        .collect();
+    my_sql(
+        cnf,
+        &format!(
+            "SET FOREIGN_KEY_CHECKS=0; DROP TABLE IF EXISTS {};",
+            list.join(", ")
+        ),
+    )?;
+    Ok(())
+}
+
+/// Drops every table and sequence in schema public of a scratch PostgreSQL database.
+fn clear_pg(u: &DbUri) -> Result<()> {
+    for (kind, sql) in [
+        ("TABLE", "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"),
+        ("SEQUENCE", "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'"),
+    ] {
+        let names = lines(dbload::pg_sql(u, None, sql)?);
+        if names.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = names
+            .iter()
+            .map(|t| format!("public.{}", pgq(t)))
+            .collect();
+        dbload::pg_sql(
+            u,
+            None,
+            &format!("DROP {kind} IF EXISTS {} CASCADE", list.join(", ")),
+        )?;
+    }
+    Ok(())
+}
+
+/// Restores the dump into the configured scratch database, counts, and empties it again.
+fn scratch_db_test(
+    path: &Path,
+    unlock: &crate::archive::Unlock,
+    scan: &Scan,
+    su: &DbUri,
+    expected: &[String],
+) -> Result<BTreeMap<String, u64>> {
+    match su.engine {
+        Engine::Postgresql => {
+            clear_pg(su)?;
+            let r = (|| {
+                dbload::load_pg(path, unlock, scan, su, None)?;
+                let tables = if expected.is_empty() {
+                    lines(dbload::pg_sql(su, None, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")?)
+                } else {
+                    expected.to_vec()
+                };
+                dbload::pg_counts(su, None, None, &tables)
+            })();
+            let _ = clear_pg(su);
+            r
+        }
+        _ => {
+            let cnf = MyCnf::new(su)?;
+            clear_mysql(&cnf, &su.database)?;
+            let r = (|| {
+                dbload::load_mysql(path, unlock, scan, &cnf, &su.database)?;
+                let tables = if expected.is_empty() {
+                    lines(my_sql(&cnf, &format!("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_TYPE = 'BASE TABLE';", lit(&su.database, true)))?)
+                } else {
+                    expected.to_vec()
+                };
+                dbload::my_counts(&cnf, &su.database, &tables)
+            })();
+            let _ = clear_mysql(&cnf, &su.database);
+            r
+        }
+    }
+}
+
 /// Restores the dump into a scratch database and returns its rows per table.
 fn restore_test(
     host: &Host,
@@ -56,6 +191,11 @@ fn restore_test(
     };
     let pid = std::process::id();
     let scratch = format!("mfactl_restoretest_{pid}");
+    if scan.engine() != Engine::Sqlite {
+        if let Some(su) = configured_scratch(host, scan.engine())? {
+            return scratch_db_test(path, unlock, scan, &su, &expected);
+        }
+    }
     match scan.engine() {
         Engine::Sqlite => {
             let dir = PrivateDir::new(&std::env::temp_dir(), "mfactl-restoretest-")?;
@@ -125,7 +265,9 @@ fn restore_test(
             .map_err(|e| {
                 Error::failed("cannot create a scratch database for the restore test")
                     .with_cause(e.to_string())
-                    .with_hint("the database user needs CREATE and DROP on `mfactl\\_%`.*")
+                    .with_hint(format!(
+                        "the database user needs CREATE and DROP on `mfactl\\_%`.*, or name an empty scratch database in {SCRATCH_ENV} or scratch_uri in [plugins.backup]"
+                    ))
             })?;
             let r = (|| {
                 dbload::load_mysql(path, unlock, scan, &cnf, &scratch)?;

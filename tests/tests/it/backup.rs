@@ -210,6 +210,38 @@ fn round_trip_restores_rows_files_modes_and_sequences() {
             // the test user may not create databases: a clear refusal, not a wrong answer
             rt.code(1);
             assert!(rt.stderr.contains("scratch database"), "{rt:?}");
+            // ... unless a scratch database is named; it is emptied again afterwards
+            let scratch = TestEnv::new(engine);
+            scratch.sql("CREATE TABLE leftover (x INT)");
+            let rt = env.mfactl_with_env(
+                &[
+                    "backup",
+                    "verify",
+                    "--restore-test",
+                    "--format",
+                    "json",
+                    &file.display().to_string(),
+                ],
+                &[("MFACTL_BACKUP_SCRATCH_URI", scratch.db_url())],
+            );
+            rt.ok();
+            assert_eq!(rt.json()["restore_test"]["pidea_audit"], 300, "{rt:?}");
+            assert!(
+                scratch.table_names().is_empty(),
+                "{:?}",
+                scratch.table_names()
+            );
+            // the live database is never used as the scratch one
+            env.mfactl_with_env(
+                &[
+                    "backup",
+                    "verify",
+                    "--restore-test",
+                    &file.display().to_string(),
+                ],
+                &[("MFACTL_BACKUP_SCRATCH_URI", env.db_url())],
+            )
+            .code(2);
         } else {
             rt.ok();
             assert_eq!(
@@ -218,6 +250,23 @@ fn round_trip_restores_rows_files_modes_and_sequences() {
                 "{engine}: {rt:?}"
             );
             assert_eq!(rt.json()["ok"], true);
+            if engine == Engine::Postgres {
+                let scratch = TestEnv::new(engine);
+                let rt = env.mfactl_with_env(
+                    &[
+                        "backup",
+                        "verify",
+                        "--restore-test",
+                        "--format",
+                        "json",
+                        &file.display().to_string(),
+                    ],
+                    &[("MFACTL_BACKUP_SCRATCH_URI", scratch.db_url())],
+                );
+                rt.ok();
+                assert_eq!(rt.json()["restore_test"]["admin"], 2, "{rt:?}");
+                assert!(scratch.table_names().is_empty());
+            }
         }
 
         // change everything
