@@ -25,6 +25,7 @@ pub mod restore;
 pub mod retention;
 pub mod safety;
 pub mod scan;
+pub mod state;
 pub mod tools;
 pub mod uri;
 mod verify;

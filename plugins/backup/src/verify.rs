@@ -287,6 +287,24 @@ fn restore_test(
 
 /// Runs `backup verify`.
 pub fn run(host: &Host, a: VerifyArgs) -> Result<i32> {
+    let r = verify(host, &a);
+    let (ok, err) = match &r {
+        Ok(_) => (true, None),
+        Err(e) => (false, Some(e.to_string())),
+    };
+    // usage errors (no passphrase given, …) say nothing about the archive
+    let judged = r
+        .as_ref()
+        .map_or_else(|e| e.kind == mfactl_plugin_api::ErrorKind::Failed, |_| true);
+    if judged && a.file.is_file() {
+        if let Some(w) = crate::state::record(&a.file, ok, a.restore_test, err) {
+            host.debug(&w);
+        }
+    }
+    r
+}
+
+fn verify(host: &Host, a: &VerifyArgs) -> Result<i32> {
     let unlock = a.unlock.resolve(host, &a.file)?;
     let scan = scan::scan(&a.file, &unlock)?;
     let mut mismatches = Vec::new();

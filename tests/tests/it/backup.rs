@@ -382,6 +382,14 @@ fn encrypted_backup_with_key_needs_the_passphrase() {
             "json",
         ]);
         assert_eq!(list.ok().json()[0]["encrypted"], true, "{list:?}");
+        // the successful verify above is remembered
+        assert!(
+            list.json()[0]["state"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("verified 20"),
+            "{list:?}"
+        );
 
         env.sql("DELETE FROM admin");
         fs::remove_file(env.enckey_path()).expect("rm key");
