@@ -114,6 +114,12 @@ fn header_for(kind: tar::EntryType, size: u64, meta: Meta) -> tar::Header {
     h.set_uid(meta.uid);
     h.set_gid(meta.gid);
     h.set_mtime(meta.mtime);
+    if let Some(n) = crate::owners::user_name(meta.uid) {
+        let _ = h.set_username(&n);
+    }
+    if let Some(n) = crate::owners::group_name(meta.gid) {
+        let _ = h.set_groupname(&n);
+    }
     h
 }
 

@@ -20,6 +20,7 @@ pub mod dbload;
 pub mod dumpcount;
 mod list;
 pub mod manifest;
+pub mod owners;
 mod prune;
 pub mod restore;
 pub mod retention;

@@ -258,6 +258,7 @@ fn plan_files(
             }
             _ => m.link.clone(),
         };
+        let owner = crate::owners::resolve(m.uname.as_deref(), m.uid, m.gname.as_deref(), m.gid);
         let mut rewrite = None;
         if a.keep_db_uri && m.kind == Kind::File {
             if let Some(live) = live_uri {
@@ -273,8 +274,8 @@ fn plan_files(
             kind: m.kind,
             dest,
             mode: m.mode & 0o777,
-            uid: m.uid,
-            gid: m.gid,
+            uid: u64::from(owner.0),
+            gid: u64::from(owner.1),
             link,
             sha: m.sha256.clone(),
             rewrite,

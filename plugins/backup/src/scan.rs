@@ -58,6 +58,10 @@ pub struct Seen {
     pub gid: u64,
     /// Link target (normalised member name for hard links).
     pub link: Option<String>,
+    /// Owner name, when recorded.
+    pub uname: Option<String>,
+    /// Group name, when recorded.
+    pub gname: Option<String>,
 }
 
 /// A pi-manage 3.14 archive.
@@ -178,6 +182,8 @@ pub fn scan(path: &Path, unlock: &Unlock) -> Result<Scan> {
         let mode = e.header().mode().unwrap_or(0o600) & 0o7777;
         let uid = e.header().uid().unwrap_or(0);
         let gid = e.header().gid().unwrap_or(0);
+        let uname = e.header().username().ok().flatten().map(str::to_string);
+        let gname = e.header().groupname().ok().flatten().map(str::to_string);
         let (kind, sha, link) = match et {
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let is_meta = name == HEADER_NAME || name == MANIFEST_NAME;
@@ -250,6 +256,8 @@ pub fn scan(path: &Path, unlock: &Unlock) -> Result<Scan> {
             uid,
             gid,
             link,
+            uname,
+            gname,
         });
     }
     if members.is_empty() {

@@ -149,6 +149,12 @@ fn round_trip_restores_rows_files_modes_and_sequences() {
         fs::set_permissions(env.path("ca/ca.key"), fs::Permissions::from_mode(0o640))
             .expect("chmod");
         std::os::unix::fs::symlink("ca.key", env.path("ca/current")).expect("symlink");
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        if root {
+            std::os::unix::fs::chown(env.path("ca/ca.key"), Some(65534), Some(65534))
+                .expect("chown");
+        }
         let before = snapshot(&env);
         let seq_before = seq_value(&env);
         let cfg_before = fs::read_to_string(env.pi_cfg_path()).expect("read");
@@ -278,6 +284,9 @@ fn round_trip_restores_rows_files_modes_and_sequences() {
         fs::write(env.pi_cfg_path(), "broken = \n").expect("write");
         fs::set_permissions(env.path("ca/ca.key"), fs::Permissions::from_mode(0o600))
             .expect("chmod");
+        if root {
+            std::os::unix::fs::chown(env.path("ca/ca.key"), Some(0), Some(0)).expect("chown");
+        }
         fs::remove_file(env.path("ca/current")).expect("rm");
 
         let dry = env.mfactl(&[
@@ -304,6 +313,15 @@ fn round_trip_restores_rows_files_modes_and_sequences() {
             cfg_before
         );
         assert_eq!(mode(&env.path("ca/ca.key")), 0o640, "{engine}");
+        if root {
+            use std::os::unix::fs::MetadataExt;
+            let md = fs::metadata(env.path("ca/ca.key")).expect("md");
+            assert_eq!(
+                (md.uid(), md.gid()),
+                (65534, 65534),
+                "{engine}: owner restored"
+            );
+        }
         assert_eq!(
             fs::read_link(env.path("ca/current")).expect("link"),
             PathBuf::from("ca.key")
