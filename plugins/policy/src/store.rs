@@ -331,34 +331,36 @@ impl<'h> Store<'h> {
         };
         let mut ids = Vec::with_capacity(n);
         ids.push(first);
-        if self.dialect == Dialect::Postgres && n > 1 {
+        if n > 1 {
             // the sequence exists (next_id used it): take the rest in one round trip
-            let rows = self.host.query(
-                DB,
-                &format!(
+            let sql = match self.dialect {
+                Dialect::Postgres => format!(
                     "SELECT nextval('{table}_seq') FROM generate_series(1, {})",
                     n - 1
                 ),
-                vec![],
-            )?;
+                Dialect::Mysql => format!(
+                    "WITH RECURSIVE r (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {}) \
+                     SELECT NEXTVAL(`{table}_seq`) FROM r",
+                    n - 1
+                ),
+                Dialect::Sqlite => String::new(),
+            };
+            if sql.is_empty() {
+                return Err(Error::internal("SQLite has no sequences"));
+            }
+            let rows = self.host.query(DB, &sql, vec![])?;
             ids.extend(
                 rows.rows
                     .iter()
                     .filter_map(|r| r.first().and_then(Value::as_i64)),
             );
-            if ids.len() != n {
+            let distinct: HashSet<i64> = ids.iter().copied().collect();
+            if ids.len() != n || distinct.len() != n {
                 return Err(Error::internal(format!(
-                    "the sequence {table}_seq gave {} ids instead of {n}",
-                    ids.len()
+                    "the sequence {table}_seq gave {} distinct ids instead of {n}",
+                    distinct.len()
                 )));
             }
-            return Ok(Some(ids));
-        }
-        for _ in 1..n {
-            let id = self.host.next_id(DB, table)?.ok_or_else(|| {
-                Error::internal(format!("the sequence {table}_seq stopped giving ids"))
-            })?;
-            ids.push(id);
         }
         Ok(Some(ids))
     }
