@@ -311,7 +311,7 @@ pub fn run(host: &Host, args: &DumpArgs) -> Result<i32> {
     let verifier = verifier(host)?;
     let dialect = host.dialect(DB)?;
     let stride = id_stride(host, dialect)?;
-    const PAGE: usize = 5000;
+    const PAGE: usize = 2000;
     // pages: first the entries without a date (by id), then keyset over (date, id)
     let p = |n: usize| dialect.placeholder(n);
     let null_sql = dump_sql(

@@ -14,11 +14,11 @@ use std::time::Instant;
 pub const LOCK_NAME: &str = "audit-rotate";
 
 /// Rows read per page in config mode.
-const PAGE: u64 = 10_000;
+const PAGE: u64 = 5_000;
 /// Ids deleted per statement in config mode when no --chunksize is given.
-const DEFAULT_DELETE_CHUNK: u64 = 10_000;
-/// Id ranges per DELETE statement (keeps SQLite's expression depth low).
-const MAX_RANGES: usize = 400;
+const DEFAULT_DELETE_CHUNK: u64 = 20_000;
+/// SQLite page cache (KiB) for the deletes of the rule mode (bounded memory matters there).
+const CONFIG_DELETE_CACHE_KIB: u32 = 4_096;
 
 /// Arguments of `audit rotate`.
 #[derive(Args, Debug)]
@@ -269,59 +269,29 @@ fn age_mode(host: &Host, out: &Out, args: &RotateArgs, dry_run: bool) -> Result<
     }))
 }
 
-/// The WHERE clause deleting exactly `ids` (ascending): runs of consecutive ids become ranges.
+/// The WHERE clause deleting exactly `ids` (integers from the database, written as literals).
 pub fn ids_filter(ids: &[i64]) -> String {
-    let mut singles: Vec<String> = Vec::new();
-    let mut ranges: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < ids.len() {
-        let mut j = i;
-        while j + 1 < ids.len() && ids[j + 1] == ids[j] + 1 {
-            j += 1;
+    let mut s = String::with_capacity(ids.len() * 8 + 12);
+    s.push_str("id IN (");
+    for (k, id) in ids.iter().enumerate() {
+        if k > 0 {
+            s.push(',');
         }
-        if j - i >= 2 {
-            ranges.push(format!("(id >= {} AND id <= {})", ids[i], ids[j]));
-        } else {
-            for id in &ids[i..=j] {
-                singles.push(id.to_string());
-            }
-        }
-        i = j + 1;
+        s.push_str(&id.to_string());
     }
-    if !singles.is_empty() {
-        ranges.push(format!("id IN ({})", singles.join(",")));
-    }
-    ranges.join(" OR ")
-}
-
-/// Splits ascending ids into groups of at most `chunk` ids and [`MAX_RANGES`] runs.
-fn delete_groups(ids: &[i64], chunk: usize) -> Vec<&[i64]> {
-    let mut groups = Vec::new();
-    let mut start = 0;
-    let mut runs = 0;
-    for k in 0..ids.len() {
-        if k > start && ids[k] != ids[k - 1] + 1 {
-            runs += 1;
-        }
-        if k - start >= chunk || runs >= MAX_RANGES {
-            groups.push(&ids[start..k]);
-            start = k;
-            runs = 0;
-        }
-    }
-    if start < ids.len() {
-        groups.push(&ids[start..]);
-    }
-    groups
+    s.push(')');
+    s
 }
 
 fn flush(host: &Host, ids: &mut Vec<i64>, chunk: usize) -> Result<u64> {
     let mut n = 0;
-    for group in delete_groups(ids, chunk) {
-        n += host.execute(
+    for group in ids.chunks(chunk.max(1)) {
+        n += crate::delete::execute_delete_cached(
+            host,
             DB,
             &format!("DELETE FROM {TABLE} WHERE {}", ids_filter(group)),
             vec![],
+            CONFIG_DELETE_CACHE_KIB,
         )?;
     }
     ids.clear();
@@ -439,23 +409,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_become_ranges() {
-        assert_eq!(
-            ids_filter(&[1, 2, 3, 4, 7, 9, 10]),
-            "(id >= 1 AND id <= 4) OR id IN (7,9,10)"
-        );
+    fn ids_filter_lists_ids() {
+        assert_eq!(ids_filter(&[1, 2, 7]), "id IN (1,2,7)");
         assert_eq!(ids_filter(&[5]), "id IN (5)");
-    }
-
-    #[test]
-    fn groups_respect_chunk_and_runs() {
-        let ids: Vec<i64> = (1..=25).collect();
-        let g = delete_groups(&ids, 10);
-        assert_eq!(g.len(), 3);
-        assert_eq!(g.iter().map(|x| x.len()).sum::<usize>(), 25);
-        let sparse: Vec<i64> = (0..2000).map(|i| i * 2).collect();
-        let g = delete_groups(&sparse, 100_000);
-        assert!(g.iter().all(|x| x.len() <= MAX_RANGES + 1));
-        assert_eq!(g.iter().map(|x| x.len()).sum::<usize>(), 2000);
     }
 }

@@ -53,7 +53,7 @@ pub fn run(host: &Host, args: &VerifyArgs) -> Result<i32> {
             format!("{q} AS {q}")
         })
         .collect();
-    const PAGE: usize = 5000;
+    const PAGE: usize = 2000;
     let mut sql = format!(
         "SELECT {} FROM {TABLE} WHERE id > {}",
         cols.join(", "),

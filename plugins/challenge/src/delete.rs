@@ -14,6 +14,27 @@ pub fn chunk_sql(dialect: Dialect, table: &str, filter: &str, limit: u64) -> Str
     }
 }
 
+/// SQLite page cache (KiB) for large deletes: with the default 2 MiB, index maintenance of a
+/// delete of most of a large table thrashes the cache and takes about twice as long.
+pub const SQLITE_DELETE_CACHE_KIB: u32 = 65_536;
+
+/// Runs one DELETE. On SQLite it runs in its own transaction on one pinned connection with a
+/// larger page cache (a per-connection setting, nothing persistent).
+pub fn execute_delete(host: &Host, db: DbTarget, sql: &str, params: Vec<Value>) -> Result<u64> {
+    if host.dialect(db)? == Dialect::Sqlite {
+        host.transaction(db, || {
+            host.execute(
+                db,
+                &format!("PRAGMA cache_size = -{SQLITE_DELETE_CACHE_KIB}"),
+                vec![],
+            )?;
+            host.execute(db, sql, params)
+        })
+    } else {
+        host.execute(db, sql, params)
+    }
+}
+
 /// Deletes the rows of `table` matching `filter`: one statement without a chunk size, else
 /// chunks of `chunk` rows, each committed on its own (autocommit), until a chunk comes back
 /// short. `on_chunk` is called with every chunk's row count. Returns the total.
@@ -29,7 +50,8 @@ pub fn delete_matching(
     let dialect = host.dialect(db)?;
     match chunk {
         None => {
-            let n = host.execute(
+            let n = execute_delete(
+                host,
                 db,
                 &format!("DELETE FROM {table} WHERE {filter}"),
                 params.to_vec(),
@@ -41,7 +63,7 @@ pub fn delete_matching(
             let sql = chunk_sql(dialect, table, filter, limit.max(1));
             let mut total = 0u64;
             loop {
-                let n = host.execute(db, &sql, params.to_vec())?;
+                let n = execute_delete(host, db, &sql, params.to_vec())?;
                 total += n;
                 on_chunk(n);
                 if n < limit {

@@ -4,7 +4,9 @@
 //! and a killed run.
 
 use chrono::{Duration, Local, NaiveDateTime};
-use mfactl_tests::{engines, mfactl_bin, reference_ddl, reference_dir, Engine, EnvOptions, TestEnv};
+use mfactl_tests::{
+    engines, mfactl_bin, reference_ddl, reference_dir, Engine, EnvOptions, TestEnv,
+};
 use std::fs;
 use std::process::{Command, Stdio};
 
@@ -143,9 +145,21 @@ fn watermark_keeps_exactly_lw_rows_with_gaps() {
             "{engine}"
         );
         assert_eq!(ids(&env).len(), 30, "{engine}: dry run changed the table");
-        let out = env.mfactl(&["audit", "rotate", "-hw", "10", "-lw", "5", "--chunksize", "7"]);
+        let out = env.mfactl(&[
+            "audit",
+            "rotate",
+            "-hw",
+            "10",
+            "-lw",
+            "5",
+            "--chunksize",
+            "7",
+        ]);
         out.ok();
-        assert!(out.stdout.ends_with("25 entries deleted.\n"), "{engine}: {out:?}");
+        assert!(
+            out.stdout.ends_with("25 entries deleted.\n"),
+            "{engine}: {out:?}"
+        );
         assert_eq!(ids(&env), vec![76, 79, 82, 85, 88], "{engine}");
 
         // below the high watermark: nothing happens
@@ -157,7 +171,9 @@ fn watermark_keeps_exactly_lw_rows_with_gaps() {
             "{engine}"
         );
         // lw larger than the count: cut id 0, nothing deleted
-        let out = env.mfactl(&["audit", "rotate", "-hw", "1", "-lw", "50", "--format", "json"]);
+        let out = env.mfactl(&[
+            "audit", "rotate", "-hw", "1", "-lw", "50", "--format", "json",
+        ]);
         out.ok();
         let j = out.json();
         assert_eq!(j["cut_id"], 0, "{engine}");
@@ -165,7 +181,10 @@ fn watermark_keeps_exactly_lw_rows_with_gaps() {
         // -lw 0 deletes everything
         let out = env.mfactl(&["audit", "rotate", "-hw", "1", "-lw", "0"]);
         out.ok();
-        assert!(out.stdout.contains("Deleting entries smaller than 89\n"), "{engine}: {out:?}");
+        assert!(
+            out.stdout.contains("Deleting entries smaller than 89\n"),
+            "{engine}: {out:?}"
+        );
         assert!(ids(&env).is_empty(), "{engine}");
         // a negative low watermark is a usage error
         env.mfactl(&["audit", "rotate", "-lw", "-1"]).code(2);
@@ -181,13 +200,20 @@ fn age_mode_deletes_older_entries() {
         out.ok();
         let lines: Vec<&str> = out.stdout.lines().collect();
         assert_eq!(lines[0], "Cleaning up with age: 10.", "{engine}");
-        assert!(lines[1].starts_with("Deleting entries older than 20"), "{engine}");
+        assert!(
+            lines[1].starts_with("Deleting entries older than 20"),
+            "{engine}"
+        );
         assert_eq!(lines[2], "Would delete 10 entries.", "{engine}");
         assert_eq!(ids(&env).len(), 20);
         // age wins over the watermarks
         let out = env.mfactl(&["audit", "rotate", "--age", "10", "-hw", "1", "-lw", "1"]);
         out.ok();
-        assert_eq!(out.stdout.lines().last(), Some("10 entries deleted."), "{engine}");
+        assert_eq!(
+            out.stdout.lines().last(),
+            Some("10 entries deleted."),
+            "{engine}"
+        );
         assert_eq!(ids(&env), (11..=20).collect::<Vec<i64>>(), "{engine}");
     }
 }
@@ -224,7 +250,9 @@ fn config_rules_first_match_wins_on_every_engine() {
             }
         };
         let want_deleted: Vec<i64> = (1..=20).filter(|i| expected(*i)).collect();
-        let rule1 = (1..=20).filter(|i| (i - 1) % 2 == 1 && expected(*i)).count();
+        let rule1 = (1..=20)
+            .filter(|i| (i - 1) % 2 == 1 && expected(*i))
+            .count();
         let rule3 = (1..=20)
             .filter(|i| (i - 1) % 2 == 0 && (i - 1) % 3 == 0 && expected(*i))
             .count();
@@ -276,8 +304,14 @@ fn bad_rule_files_fail_before_any_delete() {
         insert_rows(&env, &daily_rows(5, 1), false);
         let cases = [
             ("- rotate: 0\n  action: .*\n- rotate: [\n", "not valid YAML"),
-            ("- rotate: 0\n  action: .*\n- rotate: 0\n  action: '(?a)x'\n", "rule 2"),
-            ("- rotate: 0\n  action: .*\n- rotate: 0\n  log_level: x\n", "unknown column 'log_level'"),
+            (
+                "- rotate: 0\n  action: .*\n- rotate: 0\n  action: '(?a)x'\n",
+                "rule 2",
+            ),
+            (
+                "- rotate: 0\n  action: .*\n- rotate: 0\n  log_level: x\n",
+                "unknown column 'log_level'",
+            ),
             ("- rotate: 0\n  action: .*\n- action: x\n", "no 'rotate'"),
             ("- rotate: 0\n  action: '(unclosed'\n", "rule 1"),
         ];
@@ -304,13 +338,22 @@ fn separate_audit_database_is_used_for_counting_and_deleting() {
         let out = env.mfactl(&["audit", "rotate", "-hw", "5", "-lw", "2", "--dryrun"]);
         out.ok();
         assert!(
-            out.stdout.contains("The log audit log has 12 entries, the last one is 12\n"),
+            out.stdout
+                .contains("The log audit log has 12 entries, the last one is 12\n"),
             "{engine}: {out:?}"
         );
-        assert!(out.stdout.ends_with("Would delete 10 entries.\n"), "{engine}: {out:?}");
-        env.mfactl(&["audit", "rotate", "-hw", "5", "-lw", "2"]).ok();
+        assert!(
+            out.stdout.ends_with("Would delete 10 entries.\n"),
+            "{engine}: {out:?}"
+        );
+        env.mfactl(&["audit", "rotate", "-hw", "5", "-lw", "2"])
+            .ok();
         let left = env.audit_query_rows("SELECT id FROM pidea_audit ORDER BY id");
-        assert_eq!(left, vec![vec!["11".to_string()], vec!["12".to_string()]], "{engine}");
+        assert_eq!(
+            left,
+            vec![vec!["11".to_string()], vec!["12".to_string()]],
+            "{engine}"
+        );
         assert_eq!(ids(&env), vec![1, 2, 3], "{engine}: main database touched");
     }
 }
@@ -330,7 +373,14 @@ fn concurrent_rotate_is_locked_out_and_a_killed_run_is_consistent() {
         let mut first = Command::new(mfactl_bin())
             .arg("--config")
             .arg(env.config_path())
-            .args(["audit", "rotate", "--debug", "--chunksize", "100", "--config"])
+            .args([
+                "audit",
+                "rotate",
+                "--debug",
+                "--chunksize",
+                "100",
+                "--config",
+            ])
             .arg(&rules)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -349,7 +399,10 @@ fn concurrent_rotate_is_locked_out_and_a_killed_run_is_consistent() {
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
         let refused = refused.expect("the second rotate was never refused");
-        assert!(refused.stderr.contains("audit-rotate"), "{engine}: {refused:?}");
+        assert!(
+            refused.stderr.contains("audit-rotate"),
+            "{engine}: {refused:?}"
+        );
         first.kill().expect("kill");
         let _ = first.wait();
         // what was deleted are whole chunks of the oldest ids; the rest is untouched
@@ -383,7 +436,9 @@ fn insert_vector_rows(env: &TestEnv) -> serde_json::Value {
             .map(|c| match &row[c] {
                 serde_json::Value::Null => "NULL".to_string(),
                 serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::String(s) if c == "duration" && env.engine() == Engine::Postgres => {
+                serde_json::Value::String(s)
+                    if c == "duration" && env.engine() == Engine::Postgres =>
+                {
                     lit(Some(s.trim_start_matches("1970-01-01 ")))
                 }
                 serde_json::Value::String(s) => lit(Some(s)),
@@ -415,11 +470,18 @@ fn privacyidea_rows_dump_and_verify_on_every_engine() {
 
         // RFC 4180 CSV with header, to a file
         let file = env.path("dump.csv");
-        env.mfactl(&["audit", "dump", "-f", &file.display().to_string()]).ok();
+        env.mfactl(&["audit", "dump", "-f", &file.display().to_string()])
+            .ok();
         let csv = fs::read_to_string(&file).expect("dump file");
         let lines: Vec<&str> = csv.split("\r\n").collect();
-        assert!(lines[0].starts_with("number,date,sig_check,missing_line,action,"), "{engine}");
-        assert!(lines[2].contains(",\"type=totp, genkey=1\","), "{engine}: {csv}");
+        assert!(
+            lines[0].starts_with("number,date,sig_check,missing_line,action,"),
+            "{engine}"
+        );
+        assert!(
+            lines[2].contains(",\"type=totp, genkey=1\","),
+            "{engine}: {csv}"
+        );
         assert_eq!(lines.len(), 5, "{engine}: {csv}"); // header, 3 rows, trailing empty
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(
@@ -461,10 +523,17 @@ fn privacyidea_rows_dump_and_verify_on_every_engine() {
         env.sql("DELETE FROM pidea_audit WHERE id = 2");
         let out = env.mfactl(&["audit", "verify"]);
         out.ok();
-        assert!(out.stdout.contains("1 entries missing in 1 gaps\nmissing 2\n"), "{engine}: {out:?}");
+        assert!(
+            out.stdout
+                .contains("1 entries missing in 1 gaps\nmissing 2\n"),
+            "{engine}: {out:?}"
+        );
         env.mfactl(&["audit", "verify", "--strict"]).code(1);
         let out = env.mfactl(&["audit", "dump", "--format", "pi-csv"]);
-        assert!(out.stdout.lines().all(|l| l.contains(",OK,FAIL,")), "{engine}: {out:?}");
+        assert!(
+            out.stdout.lines().all(|l| l.contains(",OK,FAIL,")),
+            "{engine}: {out:?}"
+        );
     }
 }
 
@@ -499,6 +568,67 @@ fn rows_signed_by_privacyidea_verify() {
         }
         let out = env.mfactl(&["audit", "verify"]);
         out.ok();
-        assert!(out.stdout.contains("4 signatures OK, 0 FAIL"), "{engine}: {out:?}");
+        assert!(
+            out.stdout.contains("4 signatures OK, 0 FAIL"),
+            "{engine}: {out:?}"
+        );
+    }
+}
+
+/// More rows than one page (2000): dump keeps every entry once, entries without a date first,
+/// then by date and id (ties included); verify walks every page and finds the gaps.
+#[test]
+fn dump_and_verify_page_through_large_tables() {
+    for engine in engines() {
+        let env = env_with_audit(engine);
+        let now = Local::now().naive_local();
+        let rows: Vec<Row> = (1..=4500)
+            .map(|i| Row {
+                id: i,
+                // three entries share each date; dates run backwards in id blocks of 1000
+                date: now - Duration::days(((i - 1) / 1000) * 10) + Duration::seconds((i - 1) / 3),
+                action: "POST /validate/check",
+                user: Some("alice"),
+                success: 1,
+            })
+            .collect();
+        insert_rows(&env, &rows, false);
+        env.sql("UPDATE pidea_audit SET date = NULL WHERE id IN (7, 2500, 4499)");
+        env.sql("DELETE FROM pidea_audit WHERE id IN (100, 101, 3000)");
+        fs::copy(
+            reference_dir().join("vectors/audit/public.pem"),
+            env.audit_public_key_path(),
+        )
+        .expect("key");
+        let out = env.mfactl(&["audit", "dump", "--format", "jsonl"]);
+        out.ok();
+        let got: Vec<(i64, Option<String>)> = out
+            .stdout
+            .lines()
+            .map(|l| {
+                let j: serde_json::Value = serde_json::from_str(l).expect("json line");
+                (
+                    j["number"].as_i64().expect("number"),
+                    j["date"].as_str().map(str::to_string),
+                )
+            })
+            .collect();
+        assert_eq!(got.len(), 4497, "{engine}");
+        let nulls: Vec<i64> = got.iter().take(3).map(|(i, _)| *i).collect();
+        assert_eq!(nulls, vec![7, 2500, 4499], "{engine}");
+        let mut expected: Vec<(String, i64)> = got[3..]
+            .iter()
+            .map(|(i, d)| (d.clone().expect("date"), *i))
+            .collect();
+        let in_order = expected.clone();
+        expected.sort();
+        assert_eq!(in_order, expected, "{engine}: not ordered by date, id");
+        // verify: every entry checked (the placeholder signatures fail), gaps found
+        let out = env.mfactl(&["audit", "verify", "--format", "json"]);
+        out.code(1);
+        let j = out.json();
+        assert_eq!(j["checked"], 4497, "{engine}");
+        assert_eq!(j["missing_entries"], 3, "{engine}");
+        assert_eq!(j["gaps"], serde_json::json!([[100, 101], [3000, 3000]]), "{engine}");
     }
 }
