@@ -527,3 +527,59 @@ pub fn run(host: &Host, a: CreateArgs) -> Result<i32> {
     }
     Ok(0)
 }
+
+/// Writes a database-only backup of the server database `uri` into `dir` (the pre-restore
+/// safety copy of an in-place MariaDB restore); returns its path.
+pub fn write_db_only(host: &Host, uri_text: &str, dir: &Path) -> Result<PathBuf> {
+    let db_uri = DbUri::parse(uri_text)?;
+    let now = chrono::Local::now();
+    let stamp = now.format("%Y%m%d-%H%M%S").to_string();
+    let (final_path, partial, file) = open_partial(dir, &stamp, "tar.zst")?;
+    let mut guard = PartialGuard(Some(partial.clone()));
+    let header = Header {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        mfactl_version: env!("CARGO_PKG_VERSION").into(),
+        host: hostname(),
+        created: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        dialect: db_uri.engine,
+        db_uri: uri::redact(uri_text),
+        sqlite_path: None,
+        schema_revision: None,
+        key_included: false,
+        key_path: None,
+        key_fingerprint: None,
+        compression_level: Compression::Fast.level(),
+        encrypted: false,
+    };
+    let meta = Meta {
+        mode: 0o600,
+        uid: 0,
+        gid: 0,
+        mtime: now.timestamp().max(0) as u64,
+    };
+    let werr = |e: std::io::Error| Error::failed("cannot write the archive").with_source(&e);
+    let mut w = ArchiveWriter::new(file, Compression::Fast.level(), None)?;
+    let header_json = serde_json::to_vec_pretty(&header)
+        .map_err(|e| Error::internal("cannot encode the header").with_source(&e))?;
+    w.add_bytes(HEADER_NAME, &header_json, meta).map_err(werr)?;
+    let db = dbdump::dump(host, &db_uri, None, &mut w, dir, meta)?;
+    let manifest = Manifest {
+        header,
+        members: w.members().to_vec(),
+        db,
+    };
+    let manifest_json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| Error::internal("cannot encode the manifest").with_source(&e))?;
+    let f = w
+        .finish(MANIFEST_NAME, &manifest_json, meta)
+        .map_err(werr)?;
+    f.sync_all().map_err(werr)?;
+    drop(f);
+    rename_noreplace(&partial, &final_path).map_err(|e| {
+        Error::failed(format!("cannot rename to {}", final_path.display())).with_source(&e)
+    })?;
+    guard.0 = None;
+    sync_dir(dir);
+    Ok(final_path)
+}

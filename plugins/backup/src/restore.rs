@@ -54,15 +54,15 @@ pub struct RestoreArgs {
 pub enum DbDest {
     /// A SQLite file.
     Sqlite(PathBuf),
-    /// A server database.
-    Server(DbUri, String),
+    /// A server database: parsed URI, redacted URI, URI.
+    Server(DbUri, String, String),
 }
 
 impl DbDest {
     fn describe(&self) -> String {
         match self {
             DbDest::Sqlite(p) => format!("SQLite file {}", p.display()),
-            DbDest::Server(_, redacted) => format!("database {redacted}"),
+            DbDest::Server(_, redacted, _) => format!("database {redacted}"),
         }
     }
 }
@@ -195,7 +195,7 @@ fn db_dest(host: &Host, a: &RestoreArgs, scan: &Scan, root: &Path) -> Result<DbD
                 .ok_or_else(|| Error::failed("the SQLite URI has no file path"))?;
             DbDest::Sqlite(under_root(root, &p))
         }
-        _ => DbDest::Server(u, uri::redact(&chosen)),
+        _ => DbDest::Server(u, uri::redact(&chosen), chosen.clone()),
     })
 }
 
@@ -486,6 +486,7 @@ pub fn restore_mysql(
     unlock: &Unlock,
     scan: &Scan,
     u: &DbUri,
+    uri_text: &str,
 ) -> Result<()> {
     let cnf = MyCnf::new(u)?;
     let live = u.database.clone();
@@ -516,7 +517,7 @@ pub fn restore_mysql(
         host.warn(&format!(
             "the database user may not create the staging database {stage}; restoring in place with a safety copy of the live database (GRANT ALL ON `mfactl\\_%`.* to get the atomic swap)"
         ));
-        return restore_mysql_in_place(host, path, unlock, scan, u, &cnf);
+        return restore_mysql_in_place(host, path, unlock, scan, u, uri_text, &cnf);
     }
     let result = (|| {
         dbload::load_mysql(path, unlock, scan, &cnf, &stage).map_err(|e| {
@@ -591,127 +592,56 @@ pub fn restore_mysql(
     result
 }
 
-/// The fallback when no staging database can be created: the live database is first dumped
-/// (`--single-transaction`) into a safety copy encrypted to a throw-away age key that exists only
-/// in memory, the archive's dump is loaded in place, and on any failure the safety copy is
-/// loaded back. The safety copy is deleted at the end either way.
+/// The fallback when no staging database can be created: the live database is first saved as
+/// an ordinary database-only backup (`privacyidea-backup-<date>-<time>.tar.zst`, 0600) next to
+/// the archive being restored (or in the temporary directory when that is not writable), the
+/// archive's dump is loaded in place, and on any failure the saved copy is loaded back. The
+/// saved copy stays, so even a killed restore can be undone with `backup restore`.
 fn restore_mysql_in_place(
     host: &Host,
     path: &Path,
     unlock: &Unlock,
     scan: &Scan,
     u: &DbUri,
+    uri_text: &str,
     cnf: &MyCnf,
 ) -> Result<()> {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
-    let dir = tools::PrivateDir::new(&std::env::temp_dir(), "mfactl-restore-safety-")?;
-    let safety = dir.path().join("live.sql.age");
-    let identity = age::x25519::Identity::generate();
-    let recipient = identity.to_public();
-    // 1. safety copy
-    {
-        let f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&safety)
-            .map_err(err_at("create", &safety))?;
-        let enc =
-            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-                .map_err(|e| Error::failed("cannot encrypt the safety copy").with_cause(e))?;
-        let mut w = enc
-            .wrap_output(io::BufWriter::new(f))
-            .map_err(err_at("write", &safety))?;
-        let mut cmd = Command::new(tools::mysqldump()?);
-        cmd.arg(cnf.arg()).args([
-            "--single-transaction",
-            "--skip-lock-tables",
-            "--skip-add-locks",
-            "--no-tablespaces",
-            "--hex-blob",
-            "--default-character-set=utf8mb4",
-            "--skip-comments",
-            "--",
-            &u.database,
-        ]);
-        let mut child = tools::spawn(&mut cmd, Stdio::null(), "mariadb-dump")?;
-        let tail = tools::StderrTail::start(&mut child);
-        let copied = match child.stdout.take() {
-            Some(mut out) => io::copy(&mut out, &mut w).map(|_| ()),
-            None => Ok(()),
-        };
-        let status = child
-            .wait()
-            .map_err(|e| Error::failed("mariadb-dump failed").with_source(&e))?;
-        let stderr = tail.finish();
-        if !status.success() {
-            return Err(Error::failed(format!(
-                "cannot take the safety copy of the live database (mariadb-dump {}); nothing was changed",
-                tools::exit_text(status)
-            ))
-            .with_cause(stderr));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let saved = match crate::create::write_db_only(host, uri_text, &dir) {
+        Ok(p) => p,
+        Err(_) => {
+            crate::create::write_db_only(host, uri_text, &std::env::temp_dir()).map_err(|e| {
+                Error::failed(
+                    "cannot save the live database before restoring in place; nothing was changed",
+                )
+                .with_cause(e.to_string())
+            })?
         }
-        copied.map_err(err_at("write", &safety))?;
-        let buf = w.finish().map_err(err_at("write", &safety))?;
-        let f = buf
-            .into_inner()
-            .map_err(|e| Error::failed("cannot write the safety copy").with_source(e.error()))?;
-        f.sync_all().map_err(err_at("write", &safety))?;
-    }
-    // 2. load in place
-    let loaded = dbload::load_mysql(path, unlock, scan, cnf, &u.database);
-    let Err(load_err) = loaded else {
+    };
+    host.info(&format!(
+        "the current database was saved to {} before restoring in place",
+        saved.display()
+    ));
+    let Err(load_err) = dbload::load_mysql(path, unlock, scan, cnf, &u.database) else {
         return Ok(());
     };
-    // 3. put the old content back
     host.warn("loading the dump failed; putting the previous database content back");
-    let back = (|| -> Result<()> {
-        let f = fs::File::open(&safety).map_err(err_at("open", &safety))?;
-        let dec = age::Decryptor::new_buffered(io::BufReader::new(f))
-            .map_err(|e| Error::failed("cannot read the safety copy").with_cause(e))?;
-        let mut r = dec
-            .decrypt(std::iter::once(&identity as &dyn age::Identity))
-            .map_err(|e| Error::failed("cannot decrypt the safety copy").with_cause(e))?;
-        let mut cmd = Command::new(tools::mysql()?);
-        cmd.arg(cnf.arg())
-            .args([
-                "--batch",
-                "--default-character-set=utf8mb4",
-                "--database",
-                &u.database,
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| Error::failed("cannot start mariadb").with_source(&e))?;
-        let tail = tools::StderrTail::start(&mut child);
-        if let Some(mut stdin) = child.stdin.take() {
-            io::copy(&mut r, &mut stdin)
-                .and_then(|_| stdin.flush())
-                .map_err(|e| Error::failed("cannot write to mariadb").with_source(&e))?;
-        }
-        let status = child
-            .wait()
-            .map_err(|e| Error::failed("mariadb failed").with_source(&e))?;
-        if !status.success() {
-            return Err(
-                Error::failed(format!("mariadb {}", tools::exit_text(status)))
-                    .with_cause(tail.finish()),
-            );
-        }
-        Ok(())
-    })();
+    let back = scan::scan(&saved, &Unlock::default()).and_then(|saved_scan| {
+        dbload::load_mysql(&saved, &Unlock::default(), &saved_scan, cnf, &u.database)
+    });
     match back {
         Ok(()) => Err(Error::failed(
             "database restore failed; the previous database content was put back and no files were changed",
         )
         .with_cause(load_err.to_string())),
-        Err(e) => Err(Error::failed(
-            "database restore failed AND putting the previous content back failed; restore this backup again or another one",
-        )
+        Err(e) => Err(Error::failed(format!(
+            "database restore failed AND putting the previous content back failed; restore {} (the database as it was) or another backup",
+            saved.display()
+        ))
         .with_cause(load_err.to_string())
         .with_cause(e.to_string())),
     }
@@ -837,10 +767,10 @@ pub fn run(host: &Host, a: RestoreArgs) -> Result<i32> {
     }
     // Everything that can refuse the restore is checked before the first write.
     match &dest {
-        DbDest::Server(u, _) if u.engine == Engine::Postgresql => {
+        DbDest::Server(u, _, _) if u.engine == Engine::Postgresql => {
             tools::psql()?;
         }
-        DbDest::Server(_, _) => {
+        DbDest::Server(..) => {
             tools::mysql()?;
         }
         DbDest::Sqlite(_) => {}
@@ -861,13 +791,13 @@ pub fn run(host: &Host, a: RestoreArgs) -> Result<i32> {
                 sync_dir(d);
             }
         }
-        DbDest::Server(u, _) if u.engine == Engine::Postgresql => {
+        DbDest::Server(u, _, _) if u.engine == Engine::Postgresql => {
             dbload::load_pg(&path, &unlock, &scan, u, None).map_err(|e| {
                 Error::failed("database restore failed; the transaction was rolled back and the live database and files are unchanged")
                     .with_cause(e.to_string())
             })?;
         }
-        DbDest::Server(u, _) => restore_mysql(host, &path, &unlock, &scan, u)?,
+        DbDest::Server(u, _, raw) => restore_mysql(host, &path, &unlock, &scan, u, raw)?,
     }
     let n = commit_files(&plans, &mut staged)?;
     host.outln(&format!(

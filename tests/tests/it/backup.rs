@@ -1131,6 +1131,15 @@ fn a_failing_database_restore_changes_nothing() {
                         .contains("previous database content was put back"),
                     "{out:?}"
                 );
+                // the database as it was is also kept as an ordinary backup
+                let saved = out
+                    .stderr
+                    .split("the current database was saved to ")
+                    .nth(1)
+                    .and_then(|r| r.split(' ').next())
+                    .unwrap_or_else(|| panic!("no saved copy named: {out:?}"))
+                    .to_string();
+                env.mfactl(&["backup", "verify", &saved]).ok();
             }
         }
         let leftovers: Vec<String> = fs::read_dir(env.dir())
