@@ -380,10 +380,10 @@ pub fn load_identities(path: &Path) -> Result<Vec<Box<dyn age::Identity>>> {
 
 /// Reads a passphrase file: the first line, without its line ending.
 pub fn read_passphrase_file(path: &Path) -> Result<SecretString> {
-    let data = std::fs::read(path).map_err(|e| {
+    let data = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| {
         Error::usage(format!("cannot read passphrase file {}", path.display())).with_source(&e)
-    })?;
-    let text = String::from_utf8(data)
+    })?);
+    let text = std::str::from_utf8(&data)
         .map_err(|_| Error::usage(format!("{} is not UTF-8 text", path.display())))?;
     let line = text.lines().next().unwrap_or("").to_string();
     if line.is_empty() {

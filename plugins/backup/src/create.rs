@@ -372,8 +372,12 @@ pub fn run(host: &Host, a: CreateArgs) -> Result<i32> {
         .and_then(|r| r.scalar().and_then(|v| v.as_str().map(str::to_string)));
 
     let key_path = host.config_str("PI_ENCFILE").map(PathBuf::from);
-    let key_bytes = key_path.as_ref().and_then(|p| fs::read(p).ok());
-    let key_fp = key_bytes.as_deref().and_then(key_fingerprint);
+    let key_bytes = key_path
+        .as_ref()
+        .and_then(|p| fs::read(p).ok())
+        .map(zeroize::Zeroizing::new);
+    let key_fp = key_bytes.as_ref().and_then(|k| key_fingerprint(k));
+    drop(key_bytes);
     let key_canon = key_path
         .as_ref()
         .map(|p| fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
