@@ -333,27 +333,32 @@ impl<'h> Store<'h> {
         ids.push(first);
         if n > 1 {
             // the sequence exists (next_id used it): take the rest in one round trip
-            let sql = match self.dialect {
-                Dialect::Postgres => format!(
-                    "SELECT nextval('{table}_seq') FROM generate_series(1, {})",
-                    n - 1
-                ),
-                Dialect::Mysql => format!(
-                    "WITH RECURSIVE r (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {}) \
-                     SELECT NEXTVAL(`{table}_seq`) FROM r",
-                    n - 1
-                ),
-                Dialect::Sqlite => String::new(),
-            };
-            if sql.is_empty() {
-                return Err(Error::internal("SQLite has no sequences"));
+            // MariaDB stops recursive CTEs at max_recursive_iterations (1000 by default)
+            let mut missing = n - 1;
+            while missing > 0 {
+                let k = missing.min(1000);
+                let sql = match self.dialect {
+                    Dialect::Postgres => {
+                        format!("SELECT nextval('{table}_seq') FROM generate_series(1, {k})")
+                    }
+                    Dialect::Mysql => format!(
+                        "WITH RECURSIVE r (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {k}) \
+                         SELECT NEXTVAL(`{table}_seq`) FROM r"
+                    ),
+                    Dialect::Sqlite => return Err(Error::internal("SQLite has no sequences")),
+                };
+                let rows = self.host.query(DB, &sql, vec![])?;
+                let before = ids.len();
+                ids.extend(
+                    rows.rows
+                        .iter()
+                        .filter_map(|r| r.first().and_then(Value::as_i64)),
+                );
+                if ids.len() - before != k {
+                    break;
+                }
+                missing -= k;
             }
-            let rows = self.host.query(DB, &sql, vec![])?;
-            ids.extend(
-                rows.rows
-                    .iter()
-                    .filter_map(|r| r.first().and_then(Value::as_i64)),
-            );
             let distinct: HashSet<i64> = ids.iter().copied().collect();
             if ids.len() != n || distinct.len() != n {
                 return Err(Error::internal(format!(

@@ -1083,3 +1083,67 @@ fn random_policy_rows_export_byte_identically_to_pi_manage() {
         );
     }
 }
+
+#[test]
+fn importing_more_policies_than_one_id_batch() {
+    for engine in engines() {
+        let env = setup(engine);
+        let n = 1234;
+        let mut doc = String::from("{\"policy\": [");
+        for i in 0..n {
+            if i > 0 {
+                doc.push(',');
+            }
+            doc.push_str(&format!(
+                "{{\"name\": \"bulk-{i}\", \"scope\": \"admin\", \"action\": {{\"enable\": true}}, \
+                 \"priority\": {}, \"description\": \"d{i}\", \
+                 \"conditions\": [[\"userinfo\", \"groups\", \"equals\", \"g{i}\", true]]}}",
+                1 + i % 3
+            ));
+        }
+        doc.push_str("], \"privacyIDEA_version\": \"3.14\"}");
+        let f = write(&env, "bulk.json", &doc);
+        env.mfactl(&["policy", "import", "-i", &f]).ok();
+        assert_eq!(env.count("policy"), n, "{engine}");
+        assert_eq!(env.count("policycondition"), n, "{engine}");
+        assert_eq!(env.count("description"), n, "{engine}");
+        // every condition and description belongs to its own policy
+        assert_eq!(
+            env.query_scalar(
+                "SELECT COUNT(*) FROM policy p JOIN policycondition c ON c.policy_id = p.id \
+                 JOIN description d ON d.object_id = p.id \
+                 WHERE c.{v} = CONCAT('g', SUBSTR(p.name, 6)) AND d.description = CONCAT('d', SUBSTR(p.name, 6))"
+                    .replace("{v}", &q(engine, "Value"))
+                    .replace(
+                        "CONCAT('g', SUBSTR(p.name, 6))",
+                        if engine == Engine::Mariadb { "CONCAT('g', SUBSTR(p.name, 6))" } else { "'g' || SUBSTR(p.name, 6)" }
+                    )
+                    .replace(
+                        "CONCAT('d', SUBSTR(p.name, 6))",
+                        if engine == Engine::Mariadb { "CONCAT('d', SUBSTR(p.name, 6))" } else { "'d' || SUBSTR(p.name, 6)" }
+                    )
+                    .as_str()
+            ),
+            n.to_string(),
+            "{engine}"
+        );
+        // the sequences moved past the ids used: the next create gets a fresh id
+        env.mfactl(&[
+            "policy",
+            "create",
+            "after-bulk",
+            "admin",
+            "enable",
+            "--condition",
+            "userinfo:a:equals:b",
+        ])
+        .ok();
+        assert_eq!(env.count("policy"), n + 1, "{engine}");
+        let plan = env.mfactl(&["policy", "import", "-i", &f, "--plan"]);
+        plan.code(0);
+        assert!(
+            plan.stdout.contains(&format!("{n} unchanged")),
+            "{engine}: {plan:?}"
+        );
+    }
+}
