@@ -577,6 +577,9 @@ fn python_tar(out: &Path, entries: &[(&str, &str, &str, &str)]) {
     assert!(st.success());
 }
 
+/// name, tarfile type, content, link name
+type TarEntry<'a> = (String, &'a str, String, String);
+
 fn tree(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = fs::read_dir(dir) {
@@ -599,7 +602,7 @@ fn malicious_archives_are_refused_and_nothing_is_written() {
     let cfg = format!("SQLALCHEMY_DATABASE_URI = 'sqlite:////{d}/pi.sqlite'\n");
     let dump = format!("{d}/bk/dbdump-20261122-0645.sqlite");
     let pcfg = format!("{d}/pi.cfg");
-    let cases: Vec<(&str, Vec<(String, &str, String, String)>, &str)> = vec![
+    let cases: Vec<(&str, Vec<TarEntry>, &str)> = vec![
         (
             "traversal",
             vec![(
