@@ -16,7 +16,7 @@ pub const LOCK_NAME: &str = "audit-rotate";
 /// Rows read per page in config mode.
 const PAGE: u64 = 5_000;
 /// Ids deleted per statement in config mode when no --chunksize is given.
-const DEFAULT_DELETE_CHUNK: u64 = 20_000;
+const DEFAULT_DELETE_CHUNK: u64 = 10_000;
 /// SQLite page cache (KiB) for the deletes of the rule mode (bounded memory matters there).
 const CONFIG_DELETE_CACHE_KIB: u32 = 4_096;
 
@@ -269,30 +269,24 @@ fn age_mode(host: &Host, out: &Out, args: &RotateArgs, dry_run: bool) -> Result<
     }))
 }
 
-/// The WHERE clause deleting exactly `ids` (integers from the database, written as literals).
-pub fn ids_filter(ids: &[i64]) -> String {
-    let mut s = String::with_capacity(ids.len() * 8 + 12);
-    s.push_str("id IN (");
-    for (k, id) in ids.iter().enumerate() {
-        if k > 0 {
-            s.push(',');
-        }
-        s.push_str(&id.to_string());
-    }
-    s.push(')');
-    s
-}
+/// Most ids bound to one DELETE (below every engine's parameter limit).
+const MAX_IDS_PER_STATEMENT: usize = 10_000;
 
+/// Deletes `ids` in statements of a fixed number of bound ids (the last one repeated to fill
+/// the list), so every statement is the same prepared statement.
 fn flush(host: &Host, ids: &mut Vec<i64>, chunk: usize) -> Result<u64> {
+    let dialect = host.dialect(DB)?;
+    let per = chunk.clamp(1, MAX_IDS_PER_STATEMENT);
+    let sql = format!(
+        "DELETE FROM {TABLE} WHERE id IN ({})",
+        dialect.placeholders(1, per)
+    );
     let mut n = 0;
-    for group in ids.chunks(chunk.max(1)) {
-        n += crate::delete::execute_delete_cached(
-            host,
-            DB,
-            &format!("DELETE FROM {TABLE} WHERE {}", ids_filter(group)),
-            vec![],
-            CONFIG_DELETE_CACHE_KIB,
-        )?;
+    for group in ids.chunks(per) {
+        let mut params: Vec<Value> = group.iter().map(|i| Value::Int(*i)).collect();
+        let pad = group.last().copied().unwrap_or(0);
+        params.resize(per, Value::Int(pad));
+        n += crate::delete::execute_delete_cached(host, DB, &sql, params, CONFIG_DELETE_CACHE_KIB)?;
     }
     ids.clear();
     Ok(n)
@@ -409,8 +403,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_filter_lists_ids() {
-        assert_eq!(ids_filter(&[1, 2, 7]), "id IN (1,2,7)");
-        assert_eq!(ids_filter(&[5]), "id IN (5)");
+    fn statement_size_is_bounded() {
+        assert_eq!(20_000usize.clamp(1, MAX_IDS_PER_STATEMENT), 10_000);
     }
 }
