@@ -3,7 +3,7 @@
 use crate::files;
 use crate::input::{self, InputFormat};
 use crate::node::Node;
-use crate::spec::PolicySpec;
+use crate::spec::{PolicySpec, SPEC_KEYS};
 use crate::store::Store;
 use mfactl_plugin_api::args::DryRunArg;
 use mfactl_plugin_api::{DbTarget, Error, Host, Result};
@@ -167,7 +167,16 @@ fn build(host: &Host, args: &Args) -> Result<(Node, bool)> {
         let (node, format) = input::parse(&text, args.from, &source)?;
         yaml = format == InputFormat::Yaml;
         match input::single_policy(node, &source)? {
-            Node::Map(e) => entries = e,
+            Node::Map(e) => {
+                // pi-manage's create picks the keys it knows and ignores the rest
+                for (k, _) in e.iter().filter(|(k, _)| !SPEC_KEYS.contains(&k.as_str())) {
+                    host.warn(&format!("ignoring the unknown field '{k}' of {source}"));
+                }
+                entries = e
+                    .into_iter()
+                    .filter(|(k, _)| SPEC_KEYS.contains(&k.as_str()))
+                    .collect();
+            }
             other => {
                 return Err(Error::failed(format!(
                     "{source} holds a {}, not a policy dict",

@@ -469,10 +469,15 @@ fn commands_on_every_engine() {
             &env,
             "pol.py",
             "{'name': 'clifilepol', 'scope': 'admin', 'action': 'enable, disable', 'realm': 'corp',\n \
-             'priority': 4, 'conditions': [('userinfo', 'groups', 'equals', 'x', True)], 'description': None}\n",
+             'priority': 4, 'conditions': [('userinfo', 'groups', 'equals', 'x', True)], 'description': None,\n \
+             'id': 17}\n",
         );
-        env.mfactl(&["policy", "create", "ignored", "admin", "enable", "-f", &f])
-            .ok();
+        let o = env.mfactl(&["policy", "create", "ignored", "admin", "enable", "-f", &f]);
+        o.ok();
+        assert!(
+            o.stderr.contains("ignoring the unknown field 'id'"),
+            "{engine}: {o:?}"
+        );
         let show = env
             .mfactl(&["policy", "show", "clifilepol", "--format", "json"])
             .ok()
