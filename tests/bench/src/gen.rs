@@ -18,7 +18,10 @@ fn ts(t: NaiveDateTime) -> String {
 /// A sequence 1..=n as a row source named `s(x)` for an `INSERT … SELECT`.
 fn series(engine: Engine, n: u64) -> (String, String) {
     match engine {
-        Engine::Postgres => (String::new(), format!("generate_series(1, {n}) AS s(x)")),
+        Engine::Postgres => (
+            String::new(),
+            format!("generate_series(1::bigint, {n}) AS s(x)"),
+        ),
         Engine::Mariadb => (
             String::new(),
             format!("(SELECT seq AS x FROM seq_1_to_{n}) AS s"),

@@ -171,6 +171,46 @@ fn run_measured(
     Ok((wall, usage.ru_maxrss, code, err))
 }
 
+/// Fresh data for one run. On SQLite the generated file is kept as a template and copied back
+/// before each later run (the audit and challenge tables are generated together there);
+/// server engines regenerate the table.
+fn prepare(
+    env: &TestEnv,
+    data: Data,
+    rows: u64,
+    signed: u64,
+    templates: &mut Vec<(bool, u64, PathBuf)>,
+) -> Result<()> {
+    if env.engine() != Engine::Sqlite {
+        return match data {
+            Data::Audit => gen::audit(env, rows, signed),
+            Data::Challenge => gen::challenges(env, rows),
+        };
+    }
+    let db = PathBuf::from(env.db_name());
+    for ext in ["-wal", "-shm", "-journal"] {
+        let mut p = db.clone().into_os_string();
+        p.push(ext);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+    let audit = data == Data::Audit;
+    if let Some((_, _, t)) = templates.iter().find(|(a, r, _)| *a == audit && *r == rows) {
+        std::fs::copy(t, &db).context("restore the template")?;
+        return Ok(());
+    }
+    match data {
+        Data::Audit => gen::audit(env, rows, signed)?,
+        Data::Challenge => gen::challenges(env, rows)?,
+    }
+    let t = env.path(&format!(
+        "template-{}-{rows}.sqlite",
+        if audit { "audit" } else { "challenge" }
+    ));
+    std::fs::copy(&db, &t).context("save the template")?;
+    templates.push((audit, rows, t));
+    Ok(())
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     v[v.len() / 2]
@@ -235,15 +275,13 @@ fn main() -> Result<()> {
             );
             continue;
         }
+        let mut templates: Vec<(bool, u64, PathBuf)> = Vec::new();
         for sc in &wanted {
             let rows = sc.rows.unwrap_or(cli.rows);
             let mut walls = Vec::new();
             let mut peak = 0i64;
             for _ in 0..cli.runs {
-                match sc.data {
-                    Data::Audit => gen::audit(&env, rows, cli.signed.min(rows))?,
-                    Data::Challenge => gen::challenges(&env, rows)?,
-                }
+                prepare(&env, sc.data, rows, cli.signed.min(rows), &mut templates)?;
                 let out = env.path("dump.out");
                 let _ = std::fs::remove_file(&out);
                 let args: Vec<String> = sc
