@@ -24,17 +24,17 @@ pub enum DumpFormat {
     PiCsv,
 }
 
-/// Arguments of `audit dump`.
-#[derive(Args, Debug)]
-#[command(
-    long_about = "Write the audit log, ordered by date, to stdout or a file.\n\n\
+/// The long help of the verb.
+pub const LONG_ABOUT: &str = "Write the audit log, ordered by date, to stdout or a file.\n\n\
     Every entry carries sig_check (OK/FAIL: its signature checked with PI_AUDIT_KEY_PUBLIC) and \
     missing_line (OK when the entries id-1 and id+1 exist; MySQL/MariaDB use \
     auto_increment_increment as the step). The table is streamed: memory does not grow with it.\n\n\
     Differences from pi-manage: the default CSV has a header and RFC 4180 quoting; \
     --format pi-csv writes pi-manage 3.14's layout; a file is written under a temporary name and \
-    renamed when complete (mode 0600)."
-)]
+    renamed when complete (mode 0600).";
+
+/// Arguments of `audit dump`.
+#[derive(Args, Debug)]
 pub struct DumpArgs {
     /// Only entries of the last period, e.g. 5d or 3h (units s, m, h, d, y)
     #[arg(short = 't', long, value_name = "PERIOD")]

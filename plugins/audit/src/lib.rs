@@ -31,10 +31,13 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Verb {
     /// Clean up the SQL audit log (by watermarks, age or a rule file)
+    #[command(long_about = rotate::LONG_ABOUT)]
     Rotate(rotate::RotateArgs),
     /// Write the audit log as CSV or JSON lines, with signature checks
+    #[command(long_about = dump::LONG_ABOUT)]
     Dump(dump::DumpArgs),
     /// Check the signature of every audit entry and look for missing entries
+    #[command(long_about = verify::LONG_ABOUT)]
     Verify(verify::VerifyArgs),
 }
 

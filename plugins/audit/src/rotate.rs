@@ -20,10 +20,9 @@ const DEFAULT_DELETE_CHUNK: u64 = 10_000;
 /// SQLite page cache (KiB) for the deletes of the rule mode (bounded memory matters there).
 const CONFIG_DELETE_CACHE_KIB: u32 = 4_096;
 
-/// Arguments of `audit rotate`.
-#[derive(Args, Debug)]
-#[command(
-    long_about = "Clean up the SQL audit log (PI_AUDIT_SQL_URI, else the main database).\n\n\
+/// The long help of the verb.
+pub const LONG_ABOUT: &str =
+    "Clean up the SQL audit log (PI_AUDIT_SQL_URI, else the main database).\n\n\
     Modes, in this order of precedence:\n  \
     --config FILE  a YAML list of rules, e.g. `- rotate: 30` + `action: ^GET /token`: an entry \
     is deleted when the first rule whose regular expressions (Python syntax, re.search on \
@@ -36,8 +35,10 @@ const CONFIG_DELETE_CACHE_KIB: u32 = 4_096;
     count the audit database (not the main one); the rule file is streamed in id order and \
     deleted in committed chunks (memory does not grow with the table); bad YAML, unknown columns \
     and regular expressions mfactl cannot evaluate are errors before anything is deleted; a \
-    second concurrent rotate waits (--wait) or is refused by the lock 'audit-rotate'."
-)]
+    second concurrent rotate waits (--wait) or is refused by the lock 'audit-rotate'.";
+
+/// Arguments of `audit rotate`.
+#[derive(Args, Debug)]
 pub struct RotateArgs {
     /// If there are more entries than this, old entries are deleted (pi-manage: -hw)
     #[arg(

@@ -10,15 +10,15 @@ use mfactl_plugin_api::args::{FormatArg, OutputFormat};
 use mfactl_plugin_api::{Error, Host, Result, Value};
 use std::time::Instant;
 
-/// Arguments of `audit verify`.
-#[derive(Args, Debug)]
-#[command(
-    long_about = "Check the signature of every audit entry with PI_AUDIT_KEY_PUBLIC \
+/// The long help of the verb.
+pub const LONG_ABOUT: &str = "Check the signature of every audit entry with PI_AUDIT_KEY_PUBLIC \
     (rsa_sha256_pss; old decimal signatures only with PI_CHECK_OLD_SIGNATURES) and report gaps \
     in the ids (missing entries; MySQL/MariaDB step by auto_increment_increment).\n\n\
     Prints a summary and the ids that fail. Exit status 1 when any signature fails (with \
-    --strict also when entries are missing). Uses every core."
-)]
+    --strict also when entries are missing). Uses every core.";
+
+/// Arguments of `audit verify`.
+#[derive(Args, Debug)]
 pub struct VerifyArgs {
     /// Only entries of the last period, e.g. 5d or 3h (units s, m, h, d, y)
     #[arg(short = 't', long, value_name = "PERIOD")]

@@ -9,17 +9,18 @@ use std::time::Instant;
 /// The name of the advisory lock a cleanup holds while it deletes.
 pub const LOCK_NAME: &str = "challenge-cleanup";
 
-/// Arguments of `challenge cleanup`.
-#[derive(Args, Debug)]
-#[command(
-    long_about = "Delete expired challenges (expiration before now, UTC) from the database, or \
+/// The long help of the verb.
+pub const LONG_ABOUT: &str =
+    "Delete expired challenges (expiration before now, UTC) from the database, or \
         with --age the challenges created more than that many minutes ago.\n\n\
         Redis-cached challenges expire through their TTL and are not affected.\n\n\
         Differences from pi-manage: --age 0 is refused (pi-manage deletes every live challenge \
         with it); --chunksize 0 is a usage error; chunked deletes also work with mariadb:// URIs; \
         a second concurrent cleanup waits for (--wait) or is refused by the lock \
-        'challenge-cleanup'."
-)]
+        'challenge-cleanup'.";
+
+/// Arguments of `challenge cleanup`.
+#[derive(Args, Debug)]
 pub struct CleanupArgs {
     /// Delete challenges created more than MINUTES minutes ago instead of the expired ones
     #[arg(long, value_name = "MINUTES", allow_negative_numbers = true)]

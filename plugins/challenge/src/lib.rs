@@ -24,6 +24,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Verb {
     /// Delete expired (or old) challenges from the database
+    #[command(long_about = cleanup::LONG_ABOUT)]
     Cleanup(cleanup::CleanupArgs),
 }
 
