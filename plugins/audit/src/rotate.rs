@@ -16,7 +16,7 @@ pub const LOCK_NAME: &str = "audit-rotate";
 /// Rows read per page in config mode.
 const PAGE: u64 = 5_000;
 /// Ids deleted per statement in config mode when no --chunksize is given.
-const DEFAULT_DELETE_CHUNK: u64 = 10_000;
+const DEFAULT_DELETE_CHUNK: u64 = 20_000;
 /// SQLite page cache (KiB) for the deletes of the rule mode (bounded memory matters there).
 const CONFIG_DELETE_CACHE_KIB: u32 = 4_096;
 
@@ -271,7 +271,7 @@ fn age_mode(host: &Host, out: &Out, args: &RotateArgs, dry_run: bool) -> Result<
 }
 
 /// Most ids bound to one DELETE (below every engine's parameter limit).
-const MAX_IDS_PER_STATEMENT: usize = 10_000;
+const MAX_IDS_PER_STATEMENT: usize = 20_000;
 
 /// Deletes `ids` in statements of a fixed number of bound ids (the last one repeated to fill
 /// the list), so every statement is the same prepared statement.
@@ -405,6 +405,6 @@ mod tests {
 
     #[test]
     fn statement_size_is_bounded() {
-        assert_eq!(20_000usize.clamp(1, MAX_IDS_PER_STATEMENT), 10_000);
+        assert_eq!(50_000usize.clamp(1, MAX_IDS_PER_STATEMENT), 20_000);
     }
 }
