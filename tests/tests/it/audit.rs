@@ -629,6 +629,10 @@ fn dump_and_verify_page_through_large_tables() {
         let j = out.json();
         assert_eq!(j["checked"], 4497, "{engine}");
         assert_eq!(j["missing_entries"], 3, "{engine}");
-        assert_eq!(j["gaps"], serde_json::json!([[100, 101], [3000, 3000]]), "{engine}");
+        assert_eq!(
+            j["gaps"],
+            serde_json::json!([[100, 101], [3000, 3000]]),
+            "{engine}"
+        );
     }
 }

@@ -61,8 +61,7 @@ fn cleanup_expired_dry_run_and_age_on_every_engine() {
         let out = env.mfactl(&["config", "challenge", "cleanup", "--dryrun"]);
         out.ok();
         assert_eq!(
-            out.stdout,
-            "Deleting expired challenges.\nWould delete 2 challenge entries.\n",
+            out.stdout, "Deleting expired challenges.\nWould delete 2 challenge entries.\n",
             "{engine}"
         );
         assert_eq!(env.count("challenge"), 3, "{engine}");
@@ -71,8 +70,7 @@ fn cleanup_expired_dry_run_and_age_on_every_engine() {
         let out = env.mfactl(&["challenge", "cleanup"]);
         out.ok();
         assert_eq!(
-            out.stdout,
-            "Deleting expired challenges.\n2 entries deleted.\n",
+            out.stdout, "Deleting expired challenges.\n2 entries deleted.\n",
             "{engine}"
         );
         assert_eq!(
@@ -88,10 +86,16 @@ fn cleanup_expired_dry_run_and_age_on_every_engine() {
             out.stdout.starts_with("Deleting challenges older than 20"),
             "{engine}: {out:?}"
         );
-        assert!(out.stdout.ends_with("\n0 entries deleted.\n"), "{engine}: {out:?}");
+        assert!(
+            out.stdout.ends_with("\n0 entries deleted.\n"),
+            "{engine}: {out:?}"
+        );
         let out = env.mfactl(&["challenge", "cleanup", "--age", "1"]);
         out.ok();
-        assert!(out.stdout.ends_with("\n1 entries deleted.\n"), "{engine}: {out:?}");
+        assert!(
+            out.stdout.ends_with("\n1 entries deleted.\n"),
+            "{engine}: {out:?}"
+        );
         assert_eq!(env.count("challenge"), 0, "{engine}");
     }
 }
@@ -118,7 +122,14 @@ fn chunked_equals_unchunked_and_json() {
         let env = TestEnv::new(engine);
         env.load_reference_schema();
         insert(&env, 1, 25, 5, Duration::minutes(3));
-        let out = env.mfactl(&["challenge", "cleanup", "--chunksize", "10", "--format", "json"]);
+        let out = env.mfactl(&[
+            "challenge",
+            "cleanup",
+            "--chunksize",
+            "10",
+            "--format",
+            "json",
+        ]);
         out.ok();
         let j = out.json();
         assert_eq!(j["deleted"], 25, "{engine}: {out:?}");
@@ -140,7 +151,10 @@ fn chunked_equals_unchunked_and_json() {
         insert(&env, 200, 20, 0, Duration::minutes(3));
         let out = env.mfactl(&["challenge", "cleanup", "--chunksize", "10"]);
         out.ok();
-        assert!(out.stdout.ends_with("20 entries deleted.\n"), "{engine}: {out:?}");
+        assert!(
+            out.stdout.ends_with("20 entries deleted.\n"),
+            "{engine}: {out:?}"
+        );
         assert_eq!(env.count("challenge"), 0, "{engine}");
     }
 }
@@ -151,7 +165,10 @@ fn chunked_cleanup_works_with_mariadb_uris() {
         if engine != Engine::Mariadb {
             continue;
         }
-        let env = TestEnv::new_with(engine, mfactl_tests::EnvOptions::default().mariadb_dialect());
+        let env = TestEnv::new_with(
+            engine,
+            mfactl_tests::EnvOptions::default().mariadb_dialect(),
+        );
         env.load_reference_schema();
         insert(&env, 1, 7, 1, Duration::minutes(3));
         let out = env.mfactl(&["challenge", "cleanup", "--chunksize", "3"]);
