@@ -43,15 +43,13 @@ fn audit_ddl(engine: Engine) -> String {
             .lines()
             .find(|l| !l.trim_start().starts_with("--") && !l.trim().is_empty())
             .unwrap_or("");
-        if (first.contains("TABLE") && first.contains("pidea_audit") && !first.contains("OWNER"))
+        let wanted = (first.contains("TABLE") && first.contains("pidea_audit"))
             || (first.starts_with("CREATE INDEX") && first.contains("pidea_audit"))
-            || (first.starts_with("ALTER TABLE ONLY public.pidea_audit"))
+            || first.starts_with("ALTER TABLE ONLY public.pidea_audit")
             || first.contains("SEQUENCE public.audit_seq")
-            || first.contains("SEQUENCE `audit_seq`")
-        {
-            if !first.contains("OWNER") {
-                out.push(format!("{s};"));
-            }
+            || first.contains("SEQUENCE `audit_seq`");
+        if wanted && !first.contains("OWNER") {
+            out.push(format!("{s};"));
         }
     }
     assert!(!out.is_empty(), "no pidea_audit DDL in {file}");

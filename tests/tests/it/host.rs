@@ -837,3 +837,25 @@ fn audit_target_uses_pi_audit_sql_uri_and_mariadb_urls_are_recognised() {
         );
     }
 }
+
+/// README.md is assembled from docs/readme/ by docs/readme/build.sh; this keeps the two in step.
+#[test]
+fn readme_is_assembled_from_its_sections() {
+    let root = workspace_root();
+    let script = fs::read_to_string(root.join("docs/readme/build.sh")).expect("build.sh");
+    let order_start = script.find("order=(").expect("order") + "order=(".len();
+    let order_end = script[order_start..].find(')').expect("end") + order_start;
+    let mut expected = String::new();
+    for name in script[order_start..order_end].split_whitespace() {
+        let p = root.join("docs/readme").join(format!("{name}.md"));
+        if let Ok(text) = fs::read_to_string(&p) {
+            expected.push_str(&text);
+            expected.push('\n');
+        }
+    }
+    let readme = fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(
+        readme == expected,
+        "README.md is out of date: run docs/readme/build.sh"
+    );
+}
