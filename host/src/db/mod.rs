@@ -54,9 +54,20 @@ enum Tx {
 pub struct Database {
     url: DbUrl,
     pool: OnceLock<Result<Pool, Error>>,
+    /// SQLite only: the connections of streams (see [`Database::open`]).
+    stream_pool: OnceLock<Result<SqlitePool, Error>>,
     info: OnceLock<DbInfo>,
     tx: Mutex<Option<Tx>>,
     locks: Mutex<HashMap<String, lock::Held>>,
+}
+
+/// How every SQLite connection is opened.
+fn sqlite_options(path: &std::path::Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .busy_timeout(Duration::from_secs(30))
+        .foreign_keys(true)
 }
 
 fn db_error(url: &DbUrl, what: &str, e: sqlx::Error) -> Error {
@@ -89,6 +100,7 @@ impl Database {
         Database {
             url,
             pool: OnceLock::new(),
+            stream_pool: OnceLock::new(),
             info: OnceLock::new(),
             tx: Mutex::new(None),
             locks: Mutex::new(HashMap::new()),
@@ -132,15 +144,14 @@ impl Database {
                         .with_hint("create the directory or fix SQLALCHEMY_DATABASE_URI"));
                     }
                 }
-                let opts = SqliteConnectOptions::new()
-                    .filename(&path)
-                    .create_if_missing(true)
-                    .busy_timeout(Duration::from_secs(30))
-                    .foreign_keys(true);
+                // Statements and transactions share one connection; streams get their own
+                // (stream_pool). With several pooled connections taking turns, every commit on
+                // one connection empties the page cache of the others (SQLite checks the file's
+                // change counter), and a chunked delete of 1M rows rereads the table 50 times.
                 SqlitePoolOptions::new()
-                    .max_connections(4)
+                    .max_connections(1)
                     .acquire_timeout(timeout)
-                    .connect_with(opts)
+                    .connect_with(sqlite_options(&path))
                     .await
                     .map(Pool::Sqlite)
                     .map_err(fail)
@@ -345,6 +356,22 @@ impl Database {
         .map_err(|e| db_error(&self.url, "ROLLBACK", e))
     }
 
+    /// The pool of SQLite stream connections (opened on first use).
+    fn sqlite_stream_pool(&self) -> Result<&SqlitePool, Error> {
+        self.stream_pool
+            .get_or_init(|| {
+                block_on(
+                    SqlitePoolOptions::new()
+                        .max_connections(4)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_with(sqlite_options(&self.url.sqlite_abs())),
+                )?
+                .map_err(|e| db_error(&self.url, "connecting", e))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// Opens a stream: a task on the runtime fetches rows on its own connection into a bounded
     /// channel, so memory stays bounded by the channel size whatever the result size.
     pub fn stream_open(&self, sql: &str, params: Vec<Value>) -> Result<Stream, Error> {
@@ -353,8 +380,8 @@ impl Database {
         let (tx, rx) = tokio::sync::mpsc::channel::<StreamItem>(1024);
         let sql = sql.to_string();
         let task = match pool {
-            Pool::Sqlite(p) => {
-                let p = p.clone();
+            Pool::Sqlite(_) => {
+                let p = self.sqlite_stream_pool()?.clone();
                 rt.spawn(async move {
                     let args = match convert::sqlite_args(&params) {
                         Ok(a) => a,

@@ -2,7 +2,6 @@
 //! (`pidea_audit` in `PI_AUDIT_SQL_URI`, else the main database).
 
 pub mod columns;
-pub mod delete;
 pub mod dump;
 pub mod fasttime;
 pub mod mont;

@@ -1,10 +1,10 @@
 //! `mfactl audit rotate` (pi-manage `audit rotate` / `rotate_audit`).
 
 use crate::columns::{py_str, select_expr};
-use crate::delete::delete_matching;
 use crate::rules::{self, Decision};
 use crate::source::{scalar_i64, DB, TABLE};
 use clap::Args;
+use mfactl_chunked_delete::delete_matching;
 use mfactl_plugin_api::args::{ChunkArg, DryRunArg, FormatArg, OutputFormat};
 use mfactl_plugin_api::{Error, ErrorKind, Host, Result, ResultExt, Timestamp, Value};
 use std::path::PathBuf;
@@ -117,7 +117,10 @@ pub fn run(host: &Host, args: &RotateArgs) -> Result<i32> {
         host.lock(DB, LOCK_NAME, args.wait.saturating_mul(1000))?;
     }
     let result = match rules {
-        Some(rs) => config_mode(host, &out, args, &rs, dry_run),
+        Some(rs) if dry_run => config_mode(host, &out, args, &rs, dry_run),
+        Some(rs) => mfactl_chunked_delete::with_reused_journal(host, DB, || {
+            config_mode(host, &out, args, &rs, dry_run)
+        }),
         None if args.age != 0 => age_mode(host, &out, args, dry_run),
         None => watermark_mode(host, &out, args, dry_run),
     };
@@ -287,7 +290,13 @@ fn flush(host: &Host, ids: &mut Vec<i64>, chunk: usize) -> Result<u64> {
         let mut params: Vec<Value> = group.iter().map(|i| Value::Int(*i)).collect();
         let pad = group.last().copied().unwrap_or(0);
         params.resize(per, Value::Int(pad));
-        n += crate::delete::execute_delete_cached(host, DB, &sql, params, CONFIG_DELETE_CACHE_KIB)?;
+        n += mfactl_chunked_delete::execute_delete_cached(
+            host,
+            DB,
+            &sql,
+            params,
+            CONFIG_DELETE_CACHE_KIB,
+        )?;
     }
     ids.clear();
     Ok(n)

@@ -1,7 +1,7 @@
 //! `mfactl challenge cleanup`: delete expired challenges, or those older than `--age` minutes.
 
-use crate::delete::delete_matching;
 use clap::Args;
+use mfactl_chunked_delete::delete_matching;
 use mfactl_plugin_api::args::{ChunkArg, DryRunArg, FormatArg, OutputFormat};
 use mfactl_plugin_api::{DbTarget, Error, Host, Result, Timestamp, Value};
 use std::time::Instant;

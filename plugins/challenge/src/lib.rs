@@ -2,7 +2,6 @@
 //! `config challenge cleanup`).
 
 pub mod cleanup;
-pub mod delete;
 
 use clap::{Parser, Subcommand};
 use mfactl_plugin_api::args::{parse_args, Parsed};

@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod gen;
+mod policy;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
@@ -19,7 +20,9 @@ use std::time::Instant;
         and runs each scenario --runs times against the mfactl binary, regenerating the data \
         before every run. Prints scenario, engine, rows, median/min/max wall time and the peak RSS \
         of the mfactl process.\n\nScenarios: rotate-watermark, rotate-age, rotate-config-200k, \
-        rotate-config, challenge-cleanup, challenge-cleanup-chunked, dump, verify."
+        rotate-config, challenge-cleanup, challenge-cleanup-chunked, dump, verify, and `policy` \
+        (policy-import-new, policy-export-json, policy-export-yaml, policy-import-plan, \
+        policy-import-update on --policies generated policies)."
 )]
 struct Cli {
     /// Engines: sqlite, postgres, mariadb (comma separated)
@@ -41,9 +44,16 @@ struct Cli {
     /// The mfactl binary
     #[arg(long)]
     mfactl: Option<PathBuf>,
-    /// Only generate the data of the first engine and print where it is (kept)
+    /// Policies generated for the `policy` scenarios
+    #[arg(long, default_value_t = 10_000)]
+    policies: u64,
+    /// Only generate the data and print how long it took
     #[arg(long)]
     generate_only: bool,
+    /// With --generate-only on SQLite: keep a copy of the generated installation (database,
+    /// keys, mfactl.toml) in DIR for profiling by hand
+    #[arg(long, value_name = "DIR", requires = "generate_only")]
+    keep: Option<PathBuf>,
 }
 
 const RULES: &str = "\
@@ -211,6 +221,29 @@ fn prepare(
     Ok(())
 }
 
+/// Copies the files of `env` to `dir`, pointing the config files at the copies.
+fn keep_copy(env: &TestEnv, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    let dir = std::fs::canonicalize(dir)?;
+    let old = env.dir().display().to_string();
+    let new = dir.display().to_string();
+    for entry in std::fs::read_dir(env.dir())? {
+        let entry = entry?;
+        if !entry.file_type()?.is_file() {
+            continue;
+        }
+        let name = entry.file_name();
+        let target = dir.join(&name);
+        if name == "mfactl.toml" || name == "pi.cfg" {
+            let text = std::fs::read_to_string(entry.path())?;
+            std::fs::write(&target, text.replace(&old, &new))?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     v[v.len() / 2]
@@ -233,7 +266,8 @@ fn main() -> Result<()> {
         .iter()
         .filter(|s| cli.scenarios.is_empty() || cli.scenarios.iter().any(|n| n == s.name))
         .collect();
-    if wanted.is_empty() {
+    let policies = cli.scenarios.is_empty() || cli.scenarios.iter().any(|n| n == "policy");
+    if wanted.is_empty() && !policies {
         bail!(
             "no such scenario; known: {}",
             SCENARIOS
@@ -241,6 +275,7 @@ fn main() -> Result<()> {
                 .map(|s| s.name)
                 .collect::<Vec<_>>()
                 .join(", ")
+                + ", policy"
         );
     }
     println!(
@@ -273,7 +308,18 @@ fn main() -> Result<()> {
                 "{ename}: {} audit rows in {ta:.1} s ({} signed), {} challenges in {tc:.1} s",
                 cli.rows, cli.signed, cli.rows
             );
+            if let Some(keep) = &cli.keep {
+                keep_copy(&env, keep)?;
+                println!(
+                    "kept in {} (use --config {}/mfactl.toml)",
+                    keep.display(),
+                    keep.display()
+                );
+            }
             continue;
+        }
+        if policies {
+            policy::run(&env, &bin, ename, cli.policies, cli.runs)?;
         }
         let mut templates: Vec<(bool, u64, PathBuf)> = Vec::new();
         for sc in &wanted {

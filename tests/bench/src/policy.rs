@@ -8,8 +8,7 @@
 //! * `policy-import-plan`: `policy import --plan` of the export (nothing to change);
 //! * `policy-import-update`: an import that changes the priority of every policy.
 //!
-//! Wiring (in main.rs): `mod policy;` and, per engine, after `load_reference_schema()`:
-//! `policy::run(&env, &bin, ename, cli.policies, cli.runs)?;` (or with a fixed 10_000).
+//! main.rs runs these when no scenario is named or `--scenarios policy` is given.
 //! It prints rows in the table format of main.rs.
 
 use anyhow::{bail, Context, Result};
@@ -51,7 +50,12 @@ fn measure(bin: &Path, env: &TestEnv, args: &[&str]) -> Result<(f64, i64, i32, S
     } else {
         -1
     };
-    Ok((wall, usage.ru_maxrss, code, reader.join().unwrap_or_default()))
+    Ok((
+        wall,
+        usage.ru_maxrss,
+        code,
+        reader.join().unwrap_or_default(),
+    ))
 }
 
 /// An export document of `n` generated policies; `bump` adds to every priority.
@@ -62,13 +66,27 @@ fn generate(n: u64, bump: u64) -> String {
         if i > 0 {
             s.push_str(",\n");
         }
-        let realm = if i % 2 == 1 { "[\"corp\"]" } else { "[\"corp\", \"partners\"]" };
+        let realm = if i % 2 == 1 {
+            "[\"corp\"]"
+        } else {
+            "[\"corp\", \"partners\"]"
+        };
         let resolver = if i % 3 == 0 { "[\"reso1\"]" } else { "[]" };
-        let user = if i % 4 == 0 { "[\"alice\", \"!bob\"]" } else { "[]" };
+        let user = if i % 4 == 0 {
+            "[\"alice\", \"!bob\"]"
+        } else {
+            "[]"
+        };
         let client = if i % 6 == 0 { "[\"10.0.0.0/8\"]" } else { "[]" };
-        let time = if i % 9 == 0 { "Mon-Fri: 08:00-18:00" } else { "" };
+        let time = if i % 9 == 0 {
+            "Mon-Fri: 08:00-18:00"
+        } else {
+            ""
+        };
         let conditions = if i % 3 == 0 {
-            format!("[[\"userinfo\", \"groups\", \"contains\", \"group{i}\", true, \"raise_error\"]]")
+            format!(
+                "[[\"userinfo\", \"groups\", \"contains\", \"group{i}\", true, \"raise_error\"]]"
+            )
         } else {
             "[]".to_string()
         };
@@ -141,11 +159,36 @@ pub fn run(env: &TestEnv, bin: &Path, engine: &str, n: u64, runs: usize) -> Resu
         Ok(())
     };
     let scenarios: [(&str, Prep, Vec<&str>, i32); 5] = [
-        ("policy-import-new", &empty, vec!["policy", "import", "-i", &g], 0),
-        ("policy-export-json", &loaded, vec!["policy", "export", "-o", &oj], 0),
-        ("policy-export-yaml", &loaded, vec!["policy", "export", "-f", "yaml", "-o", &oy], 0),
-        ("policy-import-plan", &loaded, vec!["policy", "import", "-i", &g, "--plan"], 0),
-        ("policy-import-update", &loaded, vec!["policy", "import", "-i", &c], 0),
+        (
+            "policy-import-new",
+            &empty,
+            vec!["policy", "import", "-i", &g],
+            0,
+        ),
+        (
+            "policy-export-json",
+            &loaded,
+            vec!["policy", "export", "-o", &oj],
+            0,
+        ),
+        (
+            "policy-export-yaml",
+            &loaded,
+            vec!["policy", "export", "-f", "yaml", "-o", &oy],
+            0,
+        ),
+        (
+            "policy-import-plan",
+            &loaded,
+            vec!["policy", "import", "-i", &g, "--plan"],
+            0,
+        ),
+        (
+            "policy-import-update",
+            &loaded,
+            vec!["policy", "import", "-i", &c],
+            0,
+        ),
     ];
     for (name, prep, args, want) in scenarios.iter() {
         let mut walls = Vec::new();

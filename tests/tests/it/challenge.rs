@@ -177,3 +177,51 @@ fn chunked_cleanup_works_with_mariadb_uris() {
         assert_eq!(env.count("challenge"), 1);
     }
 }
+
+#[test]
+fn chunks_walk_interleaved_rows_and_leave_the_sqlite_journal_mode_alone() {
+    for engine in engines() {
+        let env = TestEnv::new(engine);
+        env.load_reference_schema();
+        // expired and valid rows interleaved in id order: 1-6 expired, 7-9 valid, 10-15 expired…
+        for (n, first) in [(6, 1), (6, 10), (6, 19)] {
+            insert(&env, first, n, 3, Duration::minutes(3));
+        }
+        let out = env.mfactl(&[
+            "challenge",
+            "cleanup",
+            "--chunksize",
+            "4",
+            "--format",
+            "json",
+        ]);
+        out.ok();
+        let j = out.json();
+        assert_eq!(j["deleted"], 18, "{engine}: {out:?}");
+        assert_eq!(j["chunks"], 5, "{engine}: {out:?}");
+        assert_eq!(env.count("challenge"), 9, "{engine}");
+        let left = env.query_rows("SELECT id FROM challenge ORDER BY id");
+        let left: Vec<&str> = left.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(
+            left,
+            ["7", "8", "9", "16", "17", "18", "25", "26", "27"],
+            "{engine}"
+        );
+        if engine != Engine::Sqlite {
+            continue;
+        }
+        // the journal file mfactl reuses during the chunks is gone afterwards
+        let journal = format!("{}-journal", env.db_name());
+        assert!(
+            !std::path::Path::new(&journal).exists(),
+            "{journal} left behind"
+        );
+        // a database in WAL mode stays in WAL mode
+        assert_eq!(env.query_scalar("PRAGMA journal_mode = WAL"), "wal");
+        insert(&env, 100, 9, 0, Duration::minutes(3));
+        env.mfactl(&["challenge", "cleanup", "--chunksize", "4"])
+            .ok();
+        assert_eq!(env.count("challenge"), 9);
+        assert_eq!(env.query_scalar("PRAGMA journal_mode"), "wal");
+    }
+}
