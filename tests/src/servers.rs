@@ -554,6 +554,8 @@ fn start_mariadb() -> Server {
             .arg(format!("--socket={}", sock.display()))
             .arg(format!("--pid-file={}", pidfile.display()))
             .arg(format!("--log-error={}", errlog.display()))
+            // its own temp dir: nothing another test does in /tmp can touch its temp tables
+            .arg(format!("--tmpdir={}", dir.display()))
             .arg(format!("--port={port}"))
             .args([
                 "--bind-address=127.0.0.1",

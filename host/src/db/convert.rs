@@ -103,6 +103,53 @@ pub fn columns<R: Row>(row: &R) -> Vec<String> {
     row.columns().iter().map(|c| c.name().to_string()).collect()
 }
 
+/// Runs a SELECT on a plain rusqlite connection: the same values as [`sqlite_row`] (types
+/// follow the stored value) and the same parameter binding as [`sqlite_args`].
+pub fn sqlite_select(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[Value],
+) -> Result<(Vec<String>, Vec<Vec<Value>>), String> {
+    use rusqlite::types::{ToSqlOutput, Value as Sv, ValueRef};
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| e.to_string())?;
+    let bound: Vec<ToSqlOutput<'_>> = params
+        .iter()
+        .map(|p| match p {
+            Value::Null => ToSqlOutput::Owned(Sv::Null),
+            Value::Int(i) => ToSqlOutput::Owned(Sv::Integer(*i)),
+            Value::Real(f) => ToSqlOutput::Owned(Sv::Real(*f)),
+            Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b.as_slice())),
+            Value::Bool(b) => ToSqlOutput::Owned(Sv::Integer(i64::from(*b))),
+            Value::Timestamp(t) => ToSqlOutput::Owned(Sv::Text(t.to_sqlite_text())),
+        })
+        .collect();
+    let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+    let n = columns.len();
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(bound.iter()))
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+        let mut vals = Vec::with_capacity(n);
+        for i in 0..n {
+            let v = row.get_ref(i).map_err(|e| e.to_string())?;
+            vals.push(match v {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(i) => Value::Int(i),
+                ValueRef::Real(f) => Value::Real(f),
+                ValueRef::Text(t) => Value::text(
+                    std::str::from_utf8(t)
+                        .map_err(|e| format!("column {}: text is not UTF-8 ({e})", columns[i]))?,
+                ),
+                ValueRef::Blob(b) => Value::Bytes(b.to_vec().into()),
+            });
+        }
+        out.push(vals);
+    }
+    Ok((columns, out))
+}
+
 /// Decodes a SQLite row (types follow the stored value, not the declared column type).
 pub fn sqlite_row(row: &SqliteRow) -> Result<Vec<Value>, Error> {
     let mut out = Vec::with_capacity(row.len());
