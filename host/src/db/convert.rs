@@ -132,7 +132,7 @@ pub fn sqlite_select(
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(|e| e.to_string())? {
         let mut vals = Vec::with_capacity(n);
-        for i in 0..n {
+        for (i, name) in columns.iter().enumerate() {
             let v = row.get_ref(i).map_err(|e| e.to_string())?;
             vals.push(match v {
                 ValueRef::Null => Value::Null,
