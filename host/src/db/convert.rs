@@ -136,11 +136,11 @@ pub fn sqlite_select(
             let v = row.get_ref(i).map_err(|e| e.to_string())?;
             vals.push(match v {
                 ValueRef::Null => Value::Null,
-                ValueRef::Integer(i) => Value::Int(i),
+                ValueRef::Integer(v) => Value::Int(v),
                 ValueRef::Real(f) => Value::Real(f),
                 ValueRef::Text(t) => Value::text(
                     std::str::from_utf8(t)
-                        .map_err(|e| format!("column {}: text is not UTF-8 ({e})", columns[i]))?,
+                        .map_err(|e| format!("column {name}: text is not UTF-8 ({e})"))?,
                 ),
                 ValueRef::Blob(b) => Value::Bytes(b.to_vec().into()),
             });
