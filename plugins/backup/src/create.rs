@@ -5,7 +5,7 @@ use crate::manifest::{
     Header, Manifest, FILES_PREFIX, FORMAT, FORMAT_VERSION, HEADER_NAME, MANIFEST_NAME,
 };
 use crate::uri::{self, DbUri, Engine};
-use crate::{dbdump, Compression, Fmt, PASSPHRASE_ENV};
+use crate::{dbdump, Compression, Dry, Fmt, PASSPHRASE_ENV};
 use clap::Args;
 use mfactl_plugin_api::{args::OutputFormat, DbTarget, Error, Host, Result};
 use sha2::{Digest, Sha256};
@@ -56,6 +56,8 @@ pub struct CreateArgs {
     pub compression: Compression,
     #[command(flatten)]
     pub format: Fmt,
+    #[command(flatten)]
+    pub dry: Dry,
 }
 
 fn abs(p: &Path) -> PathBuf {
@@ -323,6 +325,74 @@ fn encryption(host: &Host, a: &CreateArgs) -> Result<Option<Encryption>> {
     Ok(Some(Encryption::Passphrase(p.expose().to_string().into())))
 }
 
+/// `--dry-run`: says what a backup would contain and where it would go; writes nothing, asks
+/// for no passphrase.
+fn dry_run(
+    host: &Host,
+    a: &CreateArgs,
+    dir: &Path,
+    config_dir: &Path,
+    radius_dir: Option<&Path>,
+) -> Result<i32> {
+    let uri_text = host
+        .config_str("SQLALCHEMY_DATABASE_URI")
+        .ok_or_else(|| Error::config("SQLALCHEMY_DATABASE_URI is not set in the configuration"))?;
+    let db_uri = DbUri::parse(&uri_text)?;
+    // recipients and a passphrase file are checked as for a real run; no prompt
+    let encrypted = if !a.recipient.is_empty() || a.passphrase_file.is_some() {
+        encryption(host, a)?.is_some()
+    } else {
+        a.encrypt
+    };
+    let key = host.config_str("PI_ENCFILE");
+    if a.enckey && !key.as_deref().is_some_and(|k| Path::new(k).is_file()) {
+        return Err(Error::config(
+            "--enckey given but PI_ENCFILE is not set or not a file",
+        ));
+    }
+    let dirs: Vec<String> = std::iter::once(config_dir)
+        .chain(radius_dir)
+        .map(|d| d.display().to_string())
+        .collect();
+    let ext = if encrypted { "tar.zst.age" } else { "tar.zst" };
+    let target = dir.join(format!("privacyidea-backup-YYYYMMDD-HHMMSS.{ext}"));
+    match a.format.get(host) {
+        OutputFormat::Json => host.outln(
+            &serde_json::json!({
+                "dry_run": true,
+                "database": uri::redact(&uri_text),
+                "dialect": db_uri.engine,
+                "directories": dirs,
+                "key_included": a.enckey,
+                "encrypted": encrypted,
+                "file": target.display().to_string(),
+            })
+            .to_string(),
+        ),
+        OutputFormat::Text => {
+            host.outln(&format!(
+                "Would back up the database {} and {}",
+                uri::redact(&uri_text),
+                dirs.join(", ")
+            ));
+            host.outln(&format!(
+                "Encryption key {}; archive {}",
+                if a.enckey { "included" } else { "excluded" },
+                if encrypted {
+                    "encrypted"
+                } else {
+                    "not encrypted"
+                }
+            ));
+            host.outln(&format!(
+                "Would write {} (dry run: nothing written)",
+                target.display()
+            ));
+        }
+    }
+    Ok(0)
+}
+
 /// Runs `backup create`.
 pub fn run(host: &Host, a: CreateArgs) -> Result<i32> {
     let dir = abs(&a.directory);
@@ -342,6 +412,9 @@ pub fn run(host: &Host, a: CreateArgs) -> Result<i32> {
                 r.display()
             )));
         }
+    }
+    if a.dry.get(host) {
+        return dry_run(host, &a, &dir, &config_dir, radius_dir.as_deref());
     }
     let enc = encryption(host, &a)?;
     let encrypted = enc.is_some();

@@ -1322,3 +1322,41 @@ fn a_symlinked_config_dir_is_followed_and_restored_through_the_link() {
         .file_type()
         .is_symlink());
 }
+
+#[test]
+fn archives_for_age_recipients_open_with_either_identity_only() {
+    use age::secrecy::ExposeSecret;
+    let env = TestEnv::new(Engine::Sqlite);
+    env.load_reference_schema();
+    seed(&env, "r", 10);
+    let before = snapshot(&env);
+    let ids: Vec<age::x25519::Identity> =
+        (0..3).map(|_| age::x25519::Identity::generate()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        fs::write(
+            env.path(&format!("id{i}")),
+            format!("{}\n", id.to_string().expose_secret()),
+        )
+        .expect("write identity");
+    }
+    let (r0, r1) = (
+        ids[0].to_public().to_string(),
+        ids[1].to_public().to_string(),
+    );
+    let (file, out) = create(&env, &["--recipient", &r0, "--recipient", &r1]);
+    assert_eq!(out.json()["encrypted"], true, "{out:?}");
+    assert!(fs::read(&file)
+        .expect("read")
+        .starts_with(b"age-encryption.org/v1"));
+    let f = file.display().to_string();
+    let id = |i: usize| env.path(&format!("id{i}")).display().to_string();
+    // a stranger's identity does not open it; either recipient's does
+    let bad = env.mfactl(&["backup", "verify", "-i", &id(2), &f]);
+    bad.code(1);
+    assert!(bad.stderr.contains("cannot decrypt"), "{bad:?}");
+    env.mfactl(&["backup", "verify", "-i", &id(0), &f]).ok();
+    env.sql("DELETE FROM admin");
+    env.mfactl(&["backup", "restore", "--yes", "-i", &id(1), &f])
+        .ok();
+    assert_eq!(snapshot(&env), before);
+}
