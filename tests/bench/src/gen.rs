@@ -212,8 +212,16 @@ pub fn challenges(env: &TestEnv, n: u64) -> Result<()> {
     let e = env.engine();
     env.sql("DELETE FROM challenge");
     let now = Utc::now().naive_utc();
-    let base = ts(now - Duration::hours(2));
-    let created = at(e, &base, "x % 3600", "x % 1000000");
+    // Created 7 ms apart, oldest first: privacyIDEA stamps a challenge when it creates the row,
+    // so `timestamp` grows with the id (its index is written in id order, as in production).
+    let base = ts(now - Duration::milliseconds(n as i64 * 7) - Duration::minutes(10));
+    let div = if e == Engine::Mariadb { "DIV" } else { "/" };
+    let created = at(
+        e,
+        &base,
+        &format!("(x * 7) {div} 1000"),
+        "(x * 7) % 1000 * 1000",
+    );
     let expiration = format!(
         "CASE WHEN x % 2 = 0 THEN {} ELSE {} END",
         at(e, &ts(now - Duration::minutes(5)), "0", "x % 1000000"),
