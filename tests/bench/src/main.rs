@@ -20,7 +20,7 @@ use std::time::Instant;
         and runs each scenario --runs times against the mfactl binary, regenerating the data \
         before every run. Prints scenario, engine, rows, median/min/max wall time and the peak RSS \
         of the mfactl process.\n\nScenarios: rotate-watermark, rotate-age, rotate-config-200k, \
-        rotate-config, challenge-cleanup, challenge-cleanup-chunked, dump, verify, and `policy` \
+        rotate-config, challenge-cleanup, challenge-cleanup-chunked, dump, dump-no-sig-check, verify, and `policy` \
         (policy-import-new, policy-export-json, policy-export-yaml, policy-import-plan, \
         policy-import-update on --policies generated policies)."
 )]
@@ -121,6 +121,12 @@ const SCENARIOS: &[Scenario] = &[
         name: "dump",
         data: Data::Audit,
         args: &["audit", "dump", "-f", "@out"],
+        rows: None,
+    },
+    Scenario {
+        name: "dump-no-sig-check",
+        data: Data::Audit,
+        args: &["audit", "dump", "--no-sig-check", "-f", "@out"],
         rows: None,
     },
     Scenario {

@@ -496,6 +496,25 @@ fn privacyidea_rows_dump_and_verify_on_every_engine() {
         assert_eq!(first["missing_line"], "FAIL", "{engine}");
         assert_eq!(first["duration"], 0.111111, "{engine}");
         assert_eq!(out.stdout.lines().count(), 3, "{engine}");
+        // --no-sig-check: sig_check empty, every other field the same
+        let fast = env.mfactl(&[
+            "audit",
+            "dump",
+            "--format",
+            "jsonl",
+            "-t",
+            "3650d",
+            "--no-sig-check",
+        ]);
+        fast.ok();
+        for (a, b) in out.stdout.lines().zip(fast.stdout.lines()) {
+            let mut a: serde_json::Value = serde_json::from_str(a).expect("json");
+            let b: serde_json::Value = serde_json::from_str(b).expect("json");
+            assert_eq!(b["sig_check"], "", "{engine}");
+            a["sig_check"] = "".into();
+            assert_eq!(a, b, "{engine}");
+        }
+        assert_eq!(fast.stdout.lines().count(), 3, "{engine}");
         // a time limit in the future of these 2026-01-02 rows excludes them
         let out = env.mfactl(&["audit", "dump", "--format", "jsonl", "-t", "1s"]);
         out.ok();
