@@ -23,12 +23,35 @@ fn assert_snapshot(name: &str, actual: String) {
     snapbox::assert_data_eq!(actual, snapbox::Data::read_from(&snap(name), None).raw());
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
+/// A directory under the system temp dir (mode 0755, as plugin directories must be), removed
+/// when dropped.
+struct ScratchDir(PathBuf);
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for ScratchDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(tag: &str) -> ScratchDir {
     let d = std::env::temp_dir().join(format!("mfactl-host-{tag}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&d);
     fs::create_dir_all(&d).expect("mkdir");
     fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).expect("chmod");
-    d
+    ScratchDir(d)
 }
 
 fn write_config(dir: &Path, body: &str) -> PathBuf {
@@ -241,7 +264,7 @@ fn completions_cover_nouns_and_verbs() {
     }
 }
 
-fn plugin_dir_with(tag: &str, files: &[(&str, &Path)]) -> PathBuf {
+fn plugin_dir_with(tag: &str, files: &[(&str, &Path)]) -> ScratchDir {
     let d = temp_dir(tag);
     for (name, src) in files {
         let dest = d.join(name);
@@ -315,7 +338,8 @@ fn external_plugin_loads_runs_and_keeps_aliases() {
 
 #[test]
 fn broken_plugins_are_rejected_with_reasons_and_others_keep_working() {
-    let garbage = temp_dir("garbage-src").join("garbage.so");
+    let garbage_dir = temp_dir("garbage-src");
+    let garbage = garbage_dir.join("garbage.so");
     fs::write(&garbage, b"this is not an ELF file").expect("write");
     let d = plugin_dir_with(
         "broken",
