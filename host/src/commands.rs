@@ -281,7 +281,12 @@ fn verify(m: &ArgMatches) -> i32 {
         digest.clone().unwrap_or_else(|e| e),
     ));
     // The test load happens in a child process: a crashing candidate cannot take us down.
-    let (load_ok, load_msg, manifest) = match std::env::current_exe() {
+    // /proc/self/exe still runs this binary when its file was replaced meanwhile.
+    let exe = match std::path::Path::new("/proc/self/exe") {
+        p if p.exists() => Ok(p.to_path_buf()),
+        _ => std::env::current_exe(),
+    };
+    let (load_ok, load_msg, manifest) = match exe {
         Ok(exe) => match std::process::Command::new(exe)
             .arg(PROBE_ARG)
             .arg(&file)

@@ -240,6 +240,9 @@ pub fn run(host: &Host, a: Args) -> Result<i32> {
     // MFACTL_EXE names the binary when mfactl runs inside another program (in-process tests).
     let exe = match std::env::var_os("MFACTL_EXE") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
+        // /proc/self/exe still runs this binary when its file was replaced meanwhile (an
+        // upgrade, a rebuild); current_exe() would then name a "… (deleted)" path.
+        _ if Path::new("/proc/self/exe").exists() => PathBuf::from("/proc/self/exe"),
         _ => {
             std::env::current_exe().context(ErrorKind::Internal, "cannot find the mfactl binary")?
         }
