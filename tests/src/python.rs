@@ -12,16 +12,19 @@ use crate::TestEnv;
 /// JSON of the snippet's `result` (see [`TestEnv::pi_run`]).
 pub type PiOutput = Output;
 
-/// `shared/reference/` beside the workspace (`MFACTL_PI_REFERENCE` overrides): the reference
+/// `$MFACTL_PI_REFERENCE`, else `shared/reference/` beside the workspace, else the copy in
+/// `tests/reference/`: the reference
 /// schemas, vectors and the pinned requirements of privacyIDEA 3.14.
 pub fn reference_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("MFACTL_PI_REFERENCE") {
         return PathBuf::from(d);
     }
-    crate::workspace_root()
-        .join("..")
-        .join("shared")
-        .join("reference")
+    let shared = crate::workspace_root().join("..").join("shared").join("reference");
+    if shared.is_dir() {
+        return shared;
+    }
+    // the copy in the repository (tests/reference/README.md)
+    crate::workspace_root().join("tests").join("reference")
 }
 
 /// Path of the python interpreter of the privacyIDEA 3.14 venv `<target>/pi-venv`.

@@ -230,7 +230,7 @@ mod tests {
     fn vectors() -> serde_json::Value {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/reference/vectors/audit/rows.json"
+            "/../../tests/reference/vectors/audit/rows.json"
         ))
         .expect("rows.json");
         serde_json::from_str(&text).expect("json")
@@ -264,7 +264,7 @@ mod tests {
         let v = vectors();
         let pem = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/reference/vectors/audit/public.pem"
+            "/../../tests/reference/vectors/audit/public.pem"
         ))
         .expect("pem");
         let ver = Verifier::from_pem(&pem, false).expect("key");
@@ -298,7 +298,7 @@ mod tests {
         use rsa::traits::PrivateKeyParts;
         let pem = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/reference/vectors/audit/private.pem"
+            "/../../tests/reference/vectors/audit/private.pem"
         ))
         .expect("pem");
         let key = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
@@ -310,7 +310,7 @@ mod tests {
         let sig = s.to_str_radix(10);
         let pub_pem = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/reference/vectors/audit/public.pem"
+            "/../../tests/reference/vectors/audit/public.pem"
         ))
         .expect("pem");
         assert!(Verifier::from_pem(&pub_pem, true)
