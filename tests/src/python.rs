@@ -19,7 +19,10 @@ pub fn reference_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("MFACTL_PI_REFERENCE") {
         return PathBuf::from(d);
     }
-    let shared = crate::workspace_root().join("..").join("shared").join("reference");
+    let shared = crate::workspace_root()
+        .join("..")
+        .join("shared")
+        .join("reference");
     if shared.is_dir() {
         return shared;
     }
