@@ -4,6 +4,7 @@ use crate::input::{pepper, PasswordArgs};
 use crate::store;
 use crate::upsert::{email_arg, make_hash, upsert, Outcome};
 use clap::Args;
+use mfactl_plugin_api::args::DryRunArg;
 use mfactl_plugin_api::{Host, Result};
 
 /// Arguments of `admin add`.
@@ -16,12 +17,23 @@ pub struct AddArgs {
     pub email: Option<String>,
     #[command(flatten)]
     pub password: PasswordArgs,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
 }
 
 /// Registers the admin, or sets the password (and email) of an existing one.
 pub fn run(host: &Host, a: AddArgs) -> Result<i32> {
     let email = email_arg(host, &a.email);
     store::check_lengths(&a.username, email.as_deref())?;
+    if a.dry_run.get(host) {
+        // no password is asked for: nothing would be stored
+        let verb = match store::get(host, &a.username)? {
+            Some(_) => "update",
+            None => "register",
+        };
+        host.outln(&format!("Would {verb} admin {} (dry run).", a.username));
+        return Ok(0);
+    }
     let pepper = pepper(host)?;
     let pw = a
         .password

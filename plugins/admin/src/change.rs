@@ -4,6 +4,7 @@ use crate::input::{pepper, PasswordArgs};
 use crate::store;
 use crate::upsert::{email_arg, make_hash, missing, upsert, Outcome};
 use clap::Args;
+use mfactl_plugin_api::args::DryRunArg;
 use mfactl_plugin_api::{Host, Result};
 
 /// Arguments of `admin change`.
@@ -19,6 +20,8 @@ pub struct ChangeArgs {
     /// Create the administrator if it does not exist (pi-manage always did)
     #[arg(long = "create")]
     pub create: bool,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
 }
 
 /// Changes the email and/or password. Without `--email` or a password option it asks for a
@@ -35,6 +38,22 @@ pub fn run(host: &Host, a: ChangeArgs) -> Result<i32> {
     }
     // A new admin always gets a password; an existing one when asked or when nothing else is.
     let want_password = a.password.given() || email.is_none() || !exists;
+    if a.dry_run.get(host) {
+        let what = match (want_password, email.is_some()) {
+            (true, true) => "password and email",
+            (true, false) => "password",
+            _ => "email",
+        };
+        if exists {
+            host.outln(&format!(
+                "Would change the {what} of admin {} (dry run).",
+                a.username
+            ));
+        } else {
+            host.outln(&format!("Would register admin {} (dry run).", a.username));
+        }
+        return Ok(0);
+    }
     let hash = if want_password {
         let pepper = pepper(host)?;
         let pw = a.password.read(

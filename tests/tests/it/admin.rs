@@ -561,3 +561,53 @@ fn add_and_change_prompt_twice_on_a_terminal() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("matches"), "{text}");
 }
+
+#[test]
+fn dry_runs_ask_nothing_and_change_nothing() {
+    for engine in engines() {
+        let env = cheap_env(engine);
+        // stdin is not a terminal and no password file is given: a real run would fail
+        let out = env.mfactl(&["admin", "add", "carol", "--dry-run"]);
+        out.ok();
+        assert_eq!(
+            out.stdout, "Would register admin carol (dry run).\n",
+            "{engine}"
+        );
+        assert!(row(&env, "carol").is_none(), "{engine}");
+        let pw = pw_file(&env, "pw", "secret\n");
+        env.mfactl(&[
+            "admin",
+            "add",
+            "carol",
+            "-e",
+            "c@example.test",
+            "--password-file",
+            &pw,
+        ])
+        .ok();
+        let before = row(&env, "carol");
+        let out = env.mfactl(&["--dry-run", "admin", "add", "carol"]);
+        out.ok();
+        assert_eq!(
+            out.stdout, "Would update admin carol (dry run).\n",
+            "{engine}"
+        );
+        let out = env.mfactl(&[
+            "admin",
+            "change",
+            "carol",
+            "-e",
+            "new@example.test",
+            "--dry-run",
+        ]);
+        out.ok();
+        assert_eq!(
+            out.stdout, "Would change the email of admin carol (dry run).\n",
+            "{engine}"
+        );
+        assert_eq!(row(&env, "carol"), before, "{engine}");
+        // a missing admin is still an error in a dry run
+        env.mfactl(&["admin", "change", "nobody", "--dry-run"])
+            .code(1);
+    }
+}
