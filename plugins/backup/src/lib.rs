@@ -188,6 +188,22 @@ impl Plugin for Backup {
 
 // Shared flag groups re-exported for the verb modules.
 pub(crate) type Dry = DryRunArg;
+
+/// Refuses a `.partial` file: a backup whose writer was stopped (or is still writing) before it
+/// was fsynced and renamed is never verified or restored, however complete its content looks.
+pub(crate) fn refuse_unfinished(path: &std::path::Path) -> mfactl_plugin_api::Result<()> {
+    if path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().ends_with(".partial"))
+    {
+        return Err(mfactl_plugin_api::Error::failed(format!(
+            "{} is an unfinished backup (its `backup create` was stopped or is still running)",
+            path.display()
+        ))
+        .with_hint("use a finished backup; `mfactl backup list` shows them"));
+    }
+    Ok(())
+}
 pub(crate) type Yes = YesArg;
 pub(crate) type Fmt = FormatArg;
 

@@ -675,6 +675,7 @@ fn restore_lock(host: &Host) -> Result<fs::File> {
 /// Runs `backup restore`.
 pub fn run(host: &Host, a: RestoreArgs) -> Result<i32> {
     let path = a.file.clone();
+    crate::refuse_unfinished(&path)?;
     if !path.is_file() {
         return Err(Error::failed(format!(
             "unable to open backup file {}: no such file",

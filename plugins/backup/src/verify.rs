@@ -305,6 +305,7 @@ pub fn run(host: &Host, a: VerifyArgs) -> Result<i32> {
 }
 
 fn verify(host: &Host, a: &VerifyArgs) -> Result<i32> {
+    crate::refuse_unfinished(&a.file)?;
     let unlock = a.unlock.resolve(host, &a.file)?;
     let scan = scan::scan(&a.file, &unlock)?;
     let mut mismatches = Vec::new();

@@ -1355,6 +1355,15 @@ fn archives_for_age_recipients_open_with_either_identity_only() {
     bad.code(1);
     assert!(bad.stderr.contains("cannot decrypt"), "{bad:?}");
     env.mfactl(&["backup", "verify", "-i", &id(0), &f]).ok();
+    // a complete archive still named .partial (killed just before its rename) is refused
+    let partial = format!("{f}.partial");
+    fs::copy(&file, &partial).expect("copy");
+    let out = env.mfactl(&["backup", "verify", "-i", &id(0), &partial]);
+    out.code(1);
+    assert!(out.stderr.contains("unfinished backup"), "{out:?}");
+    env.mfactl(&["backup", "restore", "--yes", "-i", &id(0), &partial])
+        .code(1);
+    fs::remove_file(&partial).expect("rm");
     env.sql("DELETE FROM admin");
     env.mfactl(&["backup", "restore", "--yes", "-i", &id(1), &f])
         .ok();
