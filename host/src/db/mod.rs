@@ -717,3 +717,20 @@ async fn exec_my<'e, E: sqlx::Executor<'e, Database = MySql>>(
         .map(|r| r.rows_affected())
         .map_err(|e| sql_error(sql, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_select;
+
+    #[test]
+    fn only_plain_selects_take_the_sqlite_reader() {
+        assert!(is_select("SELECT 1"));
+        assert!(is_select("  select id FROM t"));
+        assert!(is_select("SELECT\nid FROM t"));
+        assert!(!is_select("SELECTED"));
+        assert!(!is_select("PRAGMA journal_mode"));
+        assert!(!is_select("WITH x AS (SELECT 1) DELETE FROM t"));
+        assert!(!is_select("DELETE FROM t"));
+        assert!(!is_select("SEL"));
+    }
+}
