@@ -1,7 +1,9 @@
 import sqlite3, os, random, sys, datetime
 path = sys.argv[1]; n = int(sys.argv[2])
 if os.path.exists(path): os.remove(path)
-ddl = open('/work/shared/reference/schema-sqlite.sql').read()
+here = os.path.dirname(os.path.abspath(__file__))
+ref = os.environ.get('MFACTL_PI_REFERENCE') or os.path.join(here, '..', '..', '..', 'tests', 'reference')
+ddl = open(os.path.join(ref, 'schema-sqlite.sql')).read()
 con = sqlite3.connect(path)
 con.executescript("\n".join(l for l in ddl.splitlines() if not l.startswith("CREATE TABLE sqlite_sequence")))
 con.execute("INSERT INTO alembic_version VALUES ('b7c1e4d2a9f3')")
