@@ -280,8 +280,8 @@ impl Database {
     /// Runs a query and returns all rows.
     ///
     /// On SQLite a SELECT outside a transaction runs on a plain rusqlite connection instead of
-    /// sqlx: sqlx copies every value of every row through its worker thread, which made reading
-    /// 1M audit rows take 12 s of CPU instead of 2.
+    /// sqlx: sqlx copies every value of every row through its worker thread (`audit verify` of
+    /// 1M rows used 41 s of CPU that way and 23 s this way, 28 s and 15 s of wall time).
     pub fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, Error> {
         let pool = self.connect()?;
         let mut tx = self.tx_guard();
