@@ -883,3 +883,35 @@ fn readme_is_assembled_from_its_sections() {
         "README.md is out of date: run docs/readme/build.sh"
     );
 }
+
+/// The quick start's first command line works: every `cargo run` in it names the binary (the
+/// workspace has more than one, so cargo would refuse otherwise), and the mfactl arguments, run
+/// with this build in a scratch directory, succeed.
+#[test]
+fn readme_quick_start_runs() {
+    let readme = fs::read_to_string(workspace_root().join("README.md")).expect("README.md");
+    let start = readme.find("## Quick start").expect("a quick start");
+    let block = &readme[start..];
+    let open = block.find("```sh\n").expect("a sh block") + "```sh\n".len();
+    let line = block[open..].lines().next().expect("a command line");
+    let scratch = temp_dir("quickstart");
+    let demo = scratch.join("demo");
+    let mut runs = 0;
+    for part in line.split("&&") {
+        let part = part.trim();
+        let (cargo, args) = part.split_once(" -- ").expect("cargo run … -- ARGS");
+        assert!(
+            cargo.starts_with("cargo run") && cargo.contains("--bin mfactl"),
+            "{cargo:?} must name the binary"
+        );
+        let args: Vec<String> = args
+            .split_whitespace()
+            .map(|a| a.replace("/tmp/mfactl-demo", &demo.display().to_string()))
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run_bin(&args);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        runs += 1;
+    }
+    assert_eq!(runs, 2, "{line}");
+}
