@@ -147,7 +147,7 @@ fn engine_of(name: &str) -> Result<Engine> {
 }
 
 /// Wall time and peak RSS (KiB) of one process run.
-fn run_measured(
+pub(crate) fn run_measured(
     bin: &Path,
     config: &Path,
     args: &[String],
@@ -159,6 +159,7 @@ fn run_measured(
         .arg(config)
         .args(args)
         .current_dir(dir)
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -250,9 +251,20 @@ fn keep_copy(env: &TestEnv, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    v[v.len() / 2]
+/// Prints one table row: median, min and max of `walls` and the peak RSS (KiB).
+pub(crate) fn report(name: &str, engine: &str, rows: u64, walls: &mut [f64], peak_kib: i64) {
+    walls.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let (min, max) = (walls[0], walls[walls.len() - 1]);
+    println!(
+        "{:<27} {:<9} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>7.1} MB",
+        name,
+        engine,
+        rows,
+        walls[walls.len() / 2],
+        min,
+        max,
+        peak_kib as f64 / 1024.0
+    );
 }
 
 fn main() -> Result<()> {
@@ -354,21 +366,7 @@ fn main() -> Result<()> {
                 walls.push(wall);
                 peak = peak.max(rss);
             }
-            let (min, max) = (
-                walls.iter().cloned().fold(f64::MAX, f64::min),
-                walls.iter().cloned().fold(0.0, f64::max),
-            );
-            let med = median(&mut walls);
-            println!(
-                "{:<27} {:<9} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>7.1} MB",
-                sc.name,
-                ename,
-                rows,
-                med,
-                min,
-                max,
-                peak as f64 / 1024.0
-            );
+            report(sc.name, ename, rows, &mut walls, peak);
         }
     }
     Ok(())

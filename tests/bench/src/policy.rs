@@ -15,47 +15,11 @@ use anyhow::{bail, Context, Result};
 use mfactl_tests::{Engine, TestEnv};
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Instant;
 
-/// Wall seconds, peak RSS (KiB), exit code and stderr of one mfactl run.
+/// Wall seconds, peak RSS (KiB), exit code and stderr of one mfactl run on `env`.
 fn measure(bin: &Path, env: &TestEnv, args: &[&str]) -> Result<(f64, i64, i32, String)> {
-    let start = Instant::now();
-    let child = std::process::Command::new(bin)
-        .arg("--config")
-        .arg(env.config_path())
-        .args(args)
-        .current_dir(env.dir())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .with_context(|| format!("start {}", bin.display()))?;
-    let pid = child.id() as libc::pid_t;
-    let mut stderr = child.stderr.context("stderr")?;
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
-        s
-    });
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed().as_secs_f64();
-    if r < 0 {
-        bail!("wait4 failed");
-    }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Ok((
-        wall,
-        usage.ru_maxrss,
-        code,
-        reader.join().unwrap_or_default(),
-    ))
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    crate::run_measured(bin, &env.config_path(), &args, env.dir())
 }
 
 /// An export document of `n` generated policies; `bump` adds to every priority.
@@ -128,11 +92,6 @@ fn seed(env: &TestEnv) -> Result<()> {
     Ok(())
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    v[v.len() / 2]
-}
-
 /// Runs the policy scenarios on `env` (privacyIDEA's schema loaded) and prints one table row
 /// per scenario.
 pub fn run(env: &TestEnv, bin: &Path, engine: &str, n: u64, runs: usize) -> Result<()> {
@@ -202,21 +161,7 @@ pub fn run(env: &TestEnv, bin: &Path, engine: &str, n: u64, runs: usize) -> Resu
             walls.push(wall);
             peak = peak.max(rss);
         }
-        let (min, max) = (
-            walls.iter().cloned().fold(f64::MAX, f64::min),
-            walls.iter().cloned().fold(0.0, f64::max),
-        );
-        let med = median(&mut walls);
-        println!(
-            "{:<27} {:<9} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>7.1} MB",
-            name,
-            engine,
-            n,
-            med,
-            min,
-            max,
-            peak as f64 / 1024.0
-        );
+        crate::report(name, engine, n, &mut walls, peak);
     }
     Ok(())
 }
