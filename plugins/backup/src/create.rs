@@ -325,43 +325,23 @@ fn encryption(host: &Host, a: &CreateArgs) -> Result<Option<Encryption>> {
     Ok(Some(Encryption::Passphrase(p.expose().to_string().into())))
 }
 
-/// `--dry-run`: says what a backup would contain and where it would go; writes nothing, asks
-/// for no passphrase.
-fn dry_run(
+/// `--dry-run`: says what a backup would contain and where it would go.
+fn report_dry_run(
     host: &Host,
     a: &CreateArgs,
-    dir: &Path,
-    config_dir: &Path,
-    radius_dir: Option<&Path>,
-) -> Result<i32> {
-    let uri_text = host
-        .config_str("SQLALCHEMY_DATABASE_URI")
-        .ok_or_else(|| Error::config("SQLALCHEMY_DATABASE_URI is not set in the configuration"))?;
-    let db_uri = DbUri::parse(&uri_text)?;
-    // recipients and a passphrase file are checked as for a real run; no prompt
-    let encrypted = if !a.recipient.is_empty() || a.passphrase_file.is_some() {
-        encryption(host, a)?.is_some()
-    } else {
-        a.encrypt
-    };
-    let key = host.config_str("PI_ENCFILE");
-    if a.enckey && !key.as_deref().is_some_and(|k| Path::new(k).is_file()) {
-        return Err(Error::config(
-            "--enckey given but PI_ENCFILE is not set or not a file",
-        ));
-    }
-    let dirs: Vec<String> = std::iter::once(config_dir)
-        .chain(radius_dir)
-        .map(|d| d.display().to_string())
-        .collect();
-    let ext = if encrypted { "tar.zst.age" } else { "tar.zst" };
-    let target = dir.join(format!("privacyidea-backup-YYYYMMDD-HHMMSS.{ext}"));
+    target: &Path,
+    dirs: &[&Path],
+    uri_text: &str,
+    engine: Engine,
+    encrypted: bool,
+) {
+    let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     match a.format.get(host) {
         OutputFormat::Json => host.outln(
             &serde_json::json!({
                 "dry_run": true,
-                "database": uri::redact(&uri_text),
-                "dialect": db_uri.engine,
+                "database": uri::redact(uri_text),
+                "dialect": engine,
                 "directories": dirs,
                 "key_included": a.enckey,
                 "encrypted": encrypted,
@@ -372,7 +352,7 @@ fn dry_run(
         OutputFormat::Text => {
             host.outln(&format!(
                 "Would back up the database {} and {}",
-                uri::redact(&uri_text),
+                uri::redact(uri_text),
                 dirs.join(", ")
             ));
             host.outln(&format!(
@@ -390,7 +370,6 @@ fn dry_run(
             ));
         }
     }
-    Ok(0)
 }
 
 /// Runs `backup create`.
@@ -413,11 +392,9 @@ pub fn run(host: &Host, a: CreateArgs) -> Result<i32> {
             )));
         }
     }
-    if a.dry.get(host) {
-        return dry_run(host, &a, &dir, &config_dir, radius_dir.as_deref());
-    }
-    let enc = encryption(host, &a)?;
-    let encrypted = enc.is_some();
+    // what `encryption` will return Some for; it is asked only after the dry-run exit, so a dry
+    // run never prompts for a passphrase
+    let encrypted = a.encrypt || !a.recipient.is_empty() || a.passphrase_file.is_some();
 
     let uri_text = host
         .config_str("SQLALCHEMY_DATABASE_URI")
@@ -469,6 +446,28 @@ pub fn run(host: &Host, a: CreateArgs) -> Result<i32> {
             "including the encryption key in an UNENCRYPTED archive: whoever can read it can decrypt every secret in the database (use --encrypt)"
         });
     }
+
+    if a.dry.get(host) {
+        if !a.recipient.is_empty() || a.passphrase_file.is_some() {
+            encryption(host, &a)?; // checked as for a real run; no prompt on these paths
+        }
+        let ext = if encrypted { "tar.zst.age" } else { "tar.zst" };
+        let target = dir.join(format!("privacyidea-backup-YYYYMMDD-HHMMSS.{ext}"));
+        let dirs: Vec<&Path> = std::iter::once(config_dir.as_path())
+            .chain(radius_dir.as_deref())
+            .collect();
+        report_dry_run(
+            host,
+            &a,
+            &target,
+            &dirs,
+            &uri_text,
+            db_uri.engine,
+            encrypted,
+        );
+        return Ok(0);
+    }
+    let enc = encryption(host, &a)?;
 
     if !dir.is_dir() {
         fs::DirBuilder::new()
