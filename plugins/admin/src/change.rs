@@ -38,12 +38,12 @@ pub fn run(host: &Host, a: ChangeArgs) -> Result<i32> {
     }
     // A new admin always gets a password; an existing one when asked or when nothing else is.
     let want_password = a.password.given() || email.is_none() || !exists;
+    let what = match (want_password, email.is_some()) {
+        (true, true) => "password and email",
+        (true, false) => "password",
+        _ => "email",
+    };
     if a.dry_run.get(host) {
-        let what = match (want_password, email.is_some()) {
-            (true, true) => "password and email",
-            (true, false) => "password",
-            _ => "email",
-        };
         if exists {
             host.outln(&format!(
                 "Would change the {what} of admin {} (dry run).",
@@ -72,11 +72,6 @@ pub fn run(host: &Host, a: ChangeArgs) -> Result<i32> {
         email.as_deref(),
         a.create,
     )?;
-    let what = match (hash.is_some(), email.is_some()) {
-        (true, true) => "password and email",
-        (true, false) => "password",
-        _ => "email",
-    };
     match outcome {
         Outcome::Registered => host.outln(&format!(
             "Admin {} was registered successfully.",
