@@ -106,14 +106,11 @@ pub fn verifier(host: &Host) -> Result<Option<Verifier>> {
         .map_err(|e| Error::config(format!("cannot use the audit public key {path}")).with_cause(e))
 }
 
-/// Checks every item of `items` with `f` on every core; results in order. Threads take blocks
-/// of a few items as they go (not a fixed half each), so a thread that shares its core with the
-/// page reader does not hold the others up.
+/// Checks every item of `items` with `f` on two threads (both cores); results in order.
 pub fn par_map<T: Sync, R: Send + Default + Clone>(
     items: &[T],
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    const BLOCK: usize = 16;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
@@ -122,24 +119,16 @@ pub fn par_map<T: Sync, R: Send + Default + Clone>(
         return items.iter().map(&f).collect();
     }
     let mut out = vec![R::default(); items.len()];
-    let blocks = std::sync::Mutex::new(items.chunks(BLOCK).zip(out.chunks_mut(BLOCK)));
-    let work = || loop {
-        let next = match blocks.lock() {
-            Ok(mut it) => it.next(),
-            Err(_) => None,
-        };
-        let Some((chunk_in, chunk_out)) = next else {
-            return;
-        };
-        for (i, o) in chunk_in.iter().zip(chunk_out.iter_mut()) {
-            *o = f(i);
-        }
-    };
+    let per = items.len().div_ceil(threads);
     std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(work);
+        for (chunk_in, chunk_out) in items.chunks(per).zip(out.chunks_mut(per)) {
+            let f = &f;
+            s.spawn(move || {
+                for (i, o) in chunk_in.iter().zip(chunk_out.iter_mut()) {
+                    *o = f(i);
+                }
+            });
         }
-        work();
     });
     out
 }
