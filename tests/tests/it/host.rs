@@ -23,34 +23,29 @@ fn assert_snapshot(name: &str, actual: String) {
     snapbox::assert_data_eq!(actual, snapbox::Data::read_from(&snap(name), None).raw());
 }
 
-/// A directory under the system temp dir (mode 0755, as plugin directories must be), removed
-/// when dropped.
-struct ScratchDir(PathBuf);
+/// A directory under the system temp dir with mode 0755 (as plugin directories must be),
+/// removed when dropped; derefs to its path so tests use it like one.
+struct ScratchDir(tempfile::TempDir);
 
 impl std::ops::Deref for ScratchDir {
     type Target = Path;
     fn deref(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
 impl AsRef<Path> for ScratchDir {
     fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
 fn temp_dir(tag: &str) -> ScratchDir {
-    let d = std::env::temp_dir().join(format!("mfactl-host-{tag}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).expect("mkdir");
-    fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let d = tempfile::Builder::new()
+        .prefix(&format!("mfactl-host-{tag}-"))
+        .tempdir()
+        .expect("mkdir");
+    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
     ScratchDir(d)
 }
 
