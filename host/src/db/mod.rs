@@ -64,6 +64,9 @@ pub struct Database {
     locks: Mutex<HashMap<String, lock::Held>>,
 }
 
+/// How long a statement waits for a pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How every SQLite connection is opened.
 fn sqlite_options(path: &std::path::Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
@@ -138,7 +141,6 @@ impl Database {
                 .with_cause(e)
                 .with_hint("check SQLALCHEMY_DATABASE_URI / PI_AUDIT_SQL_URI and that the database server is running")
         };
-        let timeout = Duration::from_secs(10);
         match u.dialect {
             Dialect::Sqlite => {
                 let path = u.sqlite_abs();
@@ -161,7 +163,7 @@ impl Database {
                 // change counter), and a chunked delete of 1M rows rereads the table 50 times.
                 SqlitePoolOptions::new()
                     .max_connections(1)
-                    .acquire_timeout(timeout)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(sqlite_options(&path))
                     .await
                     .map(Pool::Sqlite)
@@ -193,7 +195,7 @@ impl Database {
                 o = o.application_name("mfactl");
                 PgPoolOptions::new()
                     .max_connections(4)
-                    .acquire_timeout(timeout)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(o)
                     .await
                     .map(Pool::Pg)
@@ -225,7 +227,7 @@ impl Database {
                 o = o.charset("utf8mb4");
                 MySqlPoolOptions::new()
                     .max_connections(4)
-                    .acquire_timeout(timeout)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // privacyIDEA stores naive UTC-less datetimes; keep the session neutral.
@@ -416,7 +418,7 @@ impl Database {
                 block_on(
                     SqlitePoolOptions::new()
                         .max_connections(4)
-                        .acquire_timeout(Duration::from_secs(10))
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
                         .connect_with(sqlite_options(&self.url.sqlite_abs())),
                 )?
                 .map_err(|e| db_error(&self.url, "connecting", e))
