@@ -67,12 +67,15 @@ pub struct Database {
 /// How long a statement waits for a pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long an SQLite statement waits for another process's lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How every SQLite connection is opened.
 fn sqlite_options(path: &std::path::Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
-        .busy_timeout(Duration::from_secs(30))
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true)
 }
 
@@ -320,7 +323,7 @@ impl Database {
                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
                     | rusqlite::OpenFlags::SQLITE_OPEN_URI,
             )
-            .and_then(|c| c.busy_timeout(Duration::from_secs(30)).map(|()| c))
+            .and_then(|c| c.busy_timeout(SQLITE_BUSY_TIMEOUT).map(|()| c))
             .map_err(|e| {
                 Error::new(
                     ErrorKind::Database,
