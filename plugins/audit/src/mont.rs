@@ -116,8 +116,8 @@ impl MontModulus {
 
     /// `base^exp mod n`, big-endian bytes in and out (output as long as the modulus in bytes).
     pub fn pow(&self, base_be: &[u8], exp: u64, out_len: usize) -> Vec<u8> {
-        // The common key sizes get a fixed-size path the compiler unrolls (19 µs instead of 27 µs
-        // for 2048 bits); audit verification spends most of its time here.
+        // The common key sizes get a fixed-size path the compiler unrolls, with a dedicated
+        // square; audit verification spends most of its time here.
         match self.n.len() {
             32 => self.pow_fixed::<32>(base_be, exp, out_len),
             48 => self.pow_fixed::<48>(base_be, exp, out_len),
@@ -160,7 +160,7 @@ impl MontModulus {
         let mut acc = bm;
         let bits = 64 - exp.leading_zeros();
         for i in (0..bits.saturating_sub(1)).rev() {
-            acc = mul_fixed(&acc, &acc, &n, self.n0inv);
+            acc = sqr_fixed(&acc, &n, self.n0inv);
             if (exp >> i) & 1 == 1 {
                 acc = mul_fixed(&acc, &bm, &n, self.n0inv);
             }
@@ -203,6 +203,60 @@ fn mul_fixed<const N: usize>(a: &[u64; N], b: &[u64; N], n: &[u64; N], n0inv: u6
     t
 }
 
+/// Montgomery square a·a·R⁻¹ mod n, fixed size (N ≤ 64). Each cross product a_i·a_j is
+/// computed once and doubled, so a square costs about 3/4 of a [`mul_fixed`]: for e = 65537,
+/// 16 of the 19 products of a verification are squares.
+#[inline(always)]
+fn sqr_fixed<const N: usize>(a: &[u64; N], n: &[u64; N], n0inv: u64) -> [u64; N] {
+    // [u64; 2 * N] needs unstable const generics; 2·64 limbs plus one spare cover every N used.
+    let mut t = [0u64; 129];
+    for i in 0..N - 1 {
+        let ai = a[i] as u128;
+        let mut c = 0u64;
+        for j in i + 1..N {
+            let v = t[i + j] as u128 + ai * a[j] as u128 + c as u128;
+            t[i + j] = v as u64;
+            c = (v >> 64) as u64;
+        }
+        t[i + N] = c;
+    }
+    // double the cross products and add the squares a_i² on the diagonal
+    let mut shifted_out = 0u64;
+    let mut c = 0u64;
+    for i in 0..N {
+        let (lo, hi) = (t[2 * i], t[2 * i + 1]);
+        let dlo = (lo << 1) | shifted_out;
+        let dhi = (hi << 1) | (lo >> 63);
+        shifted_out = hi >> 63;
+        let sq = a[i] as u128 * a[i] as u128;
+        let v = dlo as u128 + (sq as u64) as u128 + c as u128;
+        t[2 * i] = v as u64;
+        let v = dhi as u128 + (sq >> 64) + (v >> 64);
+        t[2 * i + 1] = v as u64;
+        c = (v >> 64) as u64;
+    }
+    // Montgomery reduction of the 2N-limb square
+    let mut top = 0u64;
+    for i in 0..N {
+        let m = t[i].wrapping_mul(n0inv) as u128;
+        let mut c = 0u64;
+        for j in 0..N {
+            let v = t[i + j] as u128 + m * n[j] as u128 + c as u128;
+            t[i + j] = v as u64;
+            c = (v >> 64) as u64;
+        }
+        let v = t[i + N] as u128 + c as u128 + top as u128;
+        t[i + N] = v as u64;
+        top = (v >> 64) as u64;
+    }
+    let mut out = [0u64; N];
+    out.copy_from_slice(&t[N..2 * N]);
+    if top != 0 || geq(&out, n) {
+        sub_in_place(&mut out, n);
+    }
+    out
+}
+
 impl MontModulus {
     /// True when the big-endian number `x` is below the modulus.
     pub fn less_than_modulus(&self, x_be: &[u8]) -> bool {
@@ -229,6 +283,37 @@ mod tests {
         assert_eq!(m.pow(&[4], 13, 2), vec![0x01, 0xbd]);
         assert!(m.less_than_modulus(&[0x01, 0xf0]));
         assert!(!m.less_than_modulus(&[0x01, 0xf1]));
+    }
+
+    /// The square agrees with the product of a number with itself, also for the largest
+    /// inputs (n − 1 with n close to 2^2048, where every carry is taken).
+    #[test]
+    fn square_matches_product() {
+        let mut n = [u64::MAX; 32];
+        n[0] = u64::MAX - 2;
+        let m = MontModulus::new(&to_be_bytes(&n, 256)).expect("odd");
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for round in 0..50 {
+            let mut a = [0u64; 32];
+            for limb in a.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *limb = x;
+            }
+            if round == 0 {
+                a = n;
+                a[0] -= 1;
+            }
+            if !geq(&n, &a) {
+                sub_in_place(&mut a, &n);
+            }
+            assert_eq!(
+                sqr_fixed(&a, &n, m.n0inv),
+                mul_fixed(&a, &a, &n, m.n0inv),
+                "round {round}"
+            );
+        }
     }
 
     /// The fixed-size paths agree with the generic one on pseudo-random 2048/3072/4096-bit
