@@ -1,10 +1,14 @@
-//! Generating privacyIDEA-like tables at scale, in the database itself (recursive CTE on SQLite
-//! and MariaDB, generate_series on PostgreSQL), plus real signatures for a sample of audit rows.
+//! Generating privacyIDEA-like tables at scale, in the database itself (recursive CTE on SQLite,
+//! seq_1_to_N on MariaDB, generate_series on PostgreSQL), plus real signatures for a sample of
+//! audit rows and real encrypted token seeds and PINs.
 
 use anyhow::{Context, Result};
 use chrono::{Duration, Local, NaiveDateTime, Utc};
+use mfactl_enckey::cipher::encrypt_split;
+use mfactl_enckey::{EncKey, Slot, KEY_LEN};
 use mfactl_plugin_api::Value;
 use mfactl_tests::{reference_dir, Engine, TestEnv};
+use rand::{Rng, RngCore};
 use rsa::pkcs8::DecodePrivateKey;
 use sha2::{Digest, Sha256};
 
@@ -244,4 +248,293 @@ pub fn challenges(env: &TestEnv, n: u64) -> Result<()> {
         tsc = q(e, "timestamp"),
     ));
     Ok(())
+}
+
+/// Distinct encrypted values the token generator picks from (`x % KEY_VARIANTS` chooses one per
+/// row): encrypting a value per row in Rust and shipping it in SQL would dominate the time.
+const KEY_VARIANTS: usize = 64;
+/// Distinct encrypted user PINs.
+const PIN_VARIANTS: usize = 16;
+
+/// The key of `PI_ENCFILE`: the existing file (a raw 96-byte key) or a fresh random key written
+/// there (mode 0400).
+fn env_enckey(env: &TestEnv) -> Result<EncKey> {
+    let path = env.enckey_path();
+    if path.exists() {
+        let bytes = std::fs::read(&path).with_context(|| format!("read {}", path.display()))?;
+        return EncKey::from_slice(&bytes).with_context(|| {
+            format!(
+                "{}: {} bytes, expected a raw {KEY_LEN}-byte key",
+                path.display(),
+                bytes.len()
+            )
+        });
+    }
+    let key = EncKey::generate();
+    env.write_enckey(key.as_bytes());
+    Ok(key)
+}
+
+/// `CASE expr WHEN 0 THEN 'v0' WHEN 1 THEN 'v1' … END` (the values are hex: no quoting needed).
+fn pick(expr: &str, values: &[String]) -> String {
+    let mut s = format!("CASE {expr}");
+    for (i, v) in values.iter().enumerate() {
+        s.push_str(&format!(" WHEN {i} THEN '{v}'"));
+    }
+    s.push_str(" END");
+    s
+}
+
+/// `INSERT INTO head SELECT select FROM <1..=n>` with the row source `s(x)` of `engine`.
+fn insert_series(engine: Engine, n: u64, head: &str, select: &str) -> String {
+    let (with, from) = series(engine, n);
+    let (pre, with) = if engine == Engine::Sqlite {
+        (with, String::new())
+    } else {
+        (String::new(), with)
+    };
+    format!("{pre}INSERT INTO {head} {with}SELECT {select} FROM {from}")
+}
+
+/// Replaces the contents of `tokenowner`, `tokeninfo`, `tokenrealm`, `token` and `realm` with 5
+/// realms (`realm0`, the default, to `realm4`) and `n` privacyIDEA 3.14 tokens:
+///
+/// * serials `HOTP00000001`, `TOTP00000013`, `PISP00000019`, `REG00000039` (type by `x % 20`:
+///   60 % hotp, 35 % totp, 2.5 % spass, 2.5 % registration), id = the number;
+/// * every token has an OTP seed (`key_enc`/`key_iv`) encrypted with the key of `PI_ENCFILE`
+///   (written with a fresh random key if missing), every fifth also a `user_pin`; the plaintexts
+///   are 64 random 20-byte seeds as hex and 16 random PINs, the row picks one by its id;
+/// * 4.3 % inactive, another 0.5 % revoked and locked (and inactive); two `tokeninfo` rows each
+///   (`hashlib`, `tokenkind`);
+/// * 90 % are owned (`tokenowner`: resolver `reso1`, `user<x % 1000>`, realm `realm<x % 5>`) and
+///   in that realm (`tokenrealm`); every tenth has no owner.
+pub fn tokens(env: &TestEnv, n: u64) -> Result<()> {
+    let e = env.engine();
+    let key = env_enckey(env)?;
+    // SQLite: a 128 MiB page cache for the statement (each runs on a fresh connection); with the
+    // default 2 MiB the indexes of a 1M-row tokenowner spill to the file (8 s instead of 3 s).
+    let cache = if e == Engine::Sqlite {
+        "PRAGMA cache_size = -131072; "
+    } else {
+        ""
+    };
+    let sql = |s: &str| {
+        env.try_sql(&format!("{cache}{s}"))
+            .map_err(anyhow::Error::msg)
+    };
+    sql(
+        "DELETE FROM tokenowner; DELETE FROM tokeninfo; DELETE FROM tokenrealm; \
+         DELETE FROM token; DELETE FROM realm",
+    )?;
+    let (t, f) = if e == Engine::Postgres {
+        ("true", "false")
+    } else {
+        ("1", "0")
+    };
+    let realms: Vec<String> = (0..5)
+        .map(|i| format!("({}, 'realm{i}', {})", i + 1, if i == 0 { t } else { f }))
+        .collect();
+    sql(&format!(
+        "INSERT INTO realm (id, name, {}) VALUES {}",
+        q(e, "default"),
+        realms.join(", ")
+    ))?;
+
+    let mut rng = rand::thread_rng();
+    let (mut seeds, mut seed_ivs) = (Vec::new(), Vec::new());
+    for _ in 0..KEY_VARIANTS {
+        let mut seed = [0u8; 20];
+        rng.fill_bytes(&mut seed);
+        let v = encrypt_split(&key, Slot::Token, hex::encode(seed).as_bytes());
+        seeds.push(v.ct_hex);
+        seed_ivs.push(v.iv_hex);
+    }
+    let (mut pins, mut pin_ivs) = (Vec::new(), Vec::new());
+    for _ in 0..PIN_VARIANTS {
+        let pin = format!("{:06}", rng.gen_range(0..1_000_000));
+        let v = encrypt_split(&key, Slot::Token, pin.as_bytes());
+        pins.push(v.ct_hex);
+        pin_ivs.push(v.iv_hex);
+    }
+    let with_pin = |values: &[String]| {
+        format!(
+            "CASE WHEN x % 5 = 0 THEN {} ELSE '' END",
+            pick(&format!("x % {PIN_VARIANTS}"), values)
+        )
+    };
+    let key_expr = format!("x % {KEY_VARIANTS}");
+    // lpad cuts longer values: the width must hold the largest id.
+    let width = n.to_string().len().max(8);
+    let prefix = "CASE WHEN x % 20 < 12 THEN 'HOTP' WHEN x % 20 < 19 THEN 'TOTP' \
+                  WHEN x % 40 = 19 THEN 'PISP' ELSE 'REG' END";
+    let tokentype = "CASE WHEN x % 20 < 12 THEN 'hotp' WHEN x % 20 < 19 THEN 'totp' \
+                     WHEN x % 40 = 19 THEN 'spass' ELSE 'registration' END";
+    let serial = concat(e, &[prefix.into(), pad(e, "x", width)]);
+    // Comparisons are booleans on PostgreSQL and 0/1 on SQLite and MariaDB, like the columns.
+    // Prime moduli, so these do not coincide with one token type.
+    let revoked = "(x % 199 = 7)";
+    let active = "(x % 23 <> 0 AND x % 199 <> 7)";
+    sql(&insert_series(
+        e,
+        n,
+        "token (id, description, serial, tokentype, user_pin, user_pin_iv, so_pin, so_pin_iv, \
+         pin_seed, otplen, pin_hash, key_enc, key_iv, maxfail, active, revoked, locked, \
+         failcount, count, count_window, sync_window, rollout_state)",
+        &format!(
+            "x, '', {serial}, {tokentype}, {pin}, {pin_iv}, '', '', '', 6, '', {seed}, {seed_iv}, \
+             10, {active}, {revoked}, {revoked}, x % 3, (x * 7) % 1000, 10, 1000, ''",
+            pin = with_pin(&pins),
+            pin_iv = with_pin(&pin_ivs),
+            seed = pick(&key_expr, &seeds),
+            seed_iv = pick(&key_expr, &seed_ivs),
+        ),
+    ))?;
+    // Both rows of a token in one statement, in id order: every index is appended to.
+    sql(&(insert_series(
+        e,
+        n,
+        &format!(
+            "tokeninfo (id, {}, {}, {}, {}, token_id)",
+            q(e, "Key"),
+            q(e, "Value"),
+            q(e, "Type"),
+            q(e, "Description")
+        ),
+        "2 * x - 2 + k, CASE k WHEN 1 THEN 'hashlib' ELSE 'tokenkind' END, \
+         CASE k WHEN 1 THEN 'sha1' ELSE 'software' END, '', '', x",
+    ) + " CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2) AS kk"))?;
+    let owned = " WHERE x % 10 <> 0";
+    let user = concat(e, &["'user'".into(), "x % 1000".into()]);
+    sql(&(insert_series(
+        e,
+        n,
+        "tokenowner (id, token_id, resolver, user_id, realm_id)",
+        &format!("x, x, 'reso1', {user}, 1 + x % 5"),
+    ) + owned))?;
+    sql(&(insert_series(
+        e,
+        n,
+        "tokenrealm (id, token_id, realm_id)",
+        "x, x, 1 + x % 5",
+    ) + owned))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mfactl_tests::engines;
+
+    fn column<'a>(j: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+        j["check_db"]["columns"]
+            .as_array()
+            .expect("columns")
+            .iter()
+            .find(|c| c["column"] == name)
+            .unwrap_or_else(|| panic!("no column {name} in {j}"))
+    }
+
+    fn check_db(env: &TestEnv) -> (mfactl_tests::Output, serde_json::Value) {
+        let out = env.mfactl(&[
+            "enckey",
+            "status",
+            "--check-db",
+            "--sample",
+            "0",
+            "--format",
+            "json",
+        ]);
+        let j = out.json();
+        (out, j)
+    }
+
+    /// 500 generated tokens hold what the docs promise, and `enckey status --check-db` (the
+    /// `enckey-check-db` scenario) decrypts every seed and PIN with the env's key, and not
+    /// with another key.
+    #[test]
+    fn generated_tokens_decrypt_with_the_env_key() {
+        for engine in engines() {
+            let env = TestEnv::new(engine);
+            env.load_reference_schema();
+            tokens(&env, 500).expect("generate");
+            for (table, rows) in [
+                ("token", 500),
+                ("tokeninfo", 1000),
+                ("tokenowner", 450),
+                ("tokenrealm", 450),
+                ("realm", 5),
+            ] {
+                assert_eq!(env.count(table), rows, "{engine}: {table}");
+            }
+            assert_eq!(
+                env.query_rows(
+                    "SELECT tokentype, COUNT(*), COUNT(DISTINCT serial) FROM token \
+                     GROUP BY tokentype ORDER BY tokentype"
+                ),
+                [
+                    ["hotp", "300", "300"],
+                    ["registration", "12", "12"],
+                    ["spass", "13", "13"],
+                    ["totp", "175", "175"],
+                ],
+                "{engine}"
+            );
+            assert_eq!(
+                env.query_scalar("SELECT serial FROM token WHERE id = 13"),
+                "TOTP00000013"
+            );
+            let t = if engine == Engine::Postgres {
+                "true"
+            } else {
+                "1"
+            };
+            assert_eq!(
+                env.query_scalar(&format!(
+                    "SELECT name FROM realm WHERE {} = {t}",
+                    q(engine, "default")
+                )),
+                "realm0",
+                "{engine}"
+            );
+            assert_eq!(
+                env.query_scalar(
+                    "SELECT COUNT(*) FROM tokenowner o JOIN tokenrealm r \
+                     ON r.token_id = o.token_id AND r.realm_id = o.realm_id \
+                     JOIN realm m ON m.id = o.realm_id"
+                ),
+                "450",
+                "{engine}"
+            );
+
+            let (out, j) = check_db(&env);
+            assert_eq!(out.code, 0, "{engine}: {out:?}");
+            for (name, checked) in [("token.key_enc", 500), ("token.user_pin", 100)] {
+                let c = column(&j, name);
+                assert_eq!(c["checked"], checked, "{engine} {name}: {c}");
+                assert_eq!(c["ok"], checked, "{engine} {name}: {c}");
+                assert_eq!(c["failed"], 0, "{engine} {name}: {c}");
+            }
+            assert_eq!(j["check_db"]["checked"], 600, "{engine}: {j}");
+
+            // Generating again replaces the rows and keeps the key.
+            let fp = j["fingerprint"].clone();
+            tokens(&env, 500).expect("generate again");
+            assert_eq!(env.count("token"), 500, "{engine}");
+            assert_eq!(env.count("tokeninfo"), 1000, "{engine}");
+            let (out, j) = check_db(&env);
+            assert_eq!(out.code, 0, "{engine}: {out:?}");
+            assert_eq!(j["fingerprint"], fp, "{engine}");
+
+            // Another key: the values do not decrypt.
+            let mut other = std::fs::read(env.enckey_path()).expect("read enckey");
+            other[5] ^= 0xff;
+            env.write_enckey(&other);
+            let (out, j) = check_db(&env);
+            assert_eq!(out.code, 1, "{engine}: {out:?}");
+            assert!(
+                column(&j, "token.key_enc")["failed"].as_u64() > Some(0),
+                "{j}"
+            );
+        }
+    }
 }

@@ -20,7 +20,8 @@ use std::time::Instant;
         and runs each scenario --runs times against the mfactl binary, regenerating the data \
         before every run. Prints scenario, engine, rows, median/min/max wall time and the peak RSS \
         of the mfactl process.\n\nScenarios: rotate-watermark, rotate-age, rotate-config-200k, \
-        rotate-config, challenge-cleanup, challenge-cleanup-chunked, dump, dump-no-sig-check, verify, and `policy` \
+        rotate-config, challenge-cleanup, challenge-cleanup-chunked, dump, dump-no-sig-check, \
+        verify, enckey-check-db (on --tokens generated tokens), and `policy` \
         (policy-import-new, policy-export-json, policy-export-yaml, policy-import-plan, \
         policy-import-update on --policies generated policies)."
 )]
@@ -47,6 +48,9 @@ struct Cli {
     /// Policies generated for the `policy` scenarios
     #[arg(long, default_value_t = 10_000)]
     policies: u64,
+    /// Tokens generated for the token scenarios (default: a large company)
+    #[arg(long, default_value_t = 100_000)]
+    tokens: u64,
     /// Only generate the data and print how long it took
     #[arg(long)]
     generate_only: bool,
@@ -70,14 +74,26 @@ struct Scenario {
     name: &'static str,
     data: Data,
     args: &'static [&'static str],
-    /// Rows generated (`None`: --rows).
+    /// Rows generated (`None`: --rows, --tokens for [`Data::Tokens`]).
     rows: Option<u64>,
 }
 
+/// The generated data a scenario runs on.
 #[derive(Clone, Copy, PartialEq)]
 enum Data {
     Audit,
     Challenge,
+    Tokens,
+}
+
+impl Data {
+    fn name(self) -> &'static str {
+        match self {
+            Data::Audit => "audit",
+            Data::Challenge => "challenge",
+            Data::Tokens => "tokens",
+        }
+    }
 }
 
 const SCENARIOS: &[Scenario] = &[
@@ -135,6 +151,12 @@ const SCENARIOS: &[Scenario] = &[
         args: &["audit", "verify"],
         rows: None,
     },
+    Scenario {
+        name: "enckey-check-db",
+        data: Data::Tokens,
+        args: &["enckey", "status", "--check-db", "--sample", "0"],
+        rows: None,
+    },
 ];
 
 fn engine_of(name: &str) -> Result<Engine> {
@@ -188,21 +210,27 @@ pub(crate) fn run_measured(
     Ok((wall, usage.ru_maxrss, code, err))
 }
 
-/// Fresh data for one run. On SQLite the generated file is kept as a template and copied back
-/// before each later run (the audit and challenge tables are generated together there);
-/// server engines regenerate the table.
+/// Generates `rows` rows of `data`.
+fn generate(env: &TestEnv, data: Data, rows: u64, signed: u64) -> Result<()> {
+    match data {
+        Data::Audit => gen::audit(env, rows, signed),
+        Data::Challenge => gen::challenges(env, rows),
+        Data::Tokens => gen::tokens(env, rows),
+    }
+}
+
+/// Fresh data for one run. On SQLite the generated file is kept as a template per data kind
+/// and row count and copied back before each later run (the file holds the other tables as the
+/// earlier scenarios left them); server engines regenerate the tables.
 fn prepare(
     env: &TestEnv,
     data: Data,
     rows: u64,
     signed: u64,
-    templates: &mut Vec<(bool, u64, PathBuf)>,
+    templates: &mut Vec<(Data, u64, PathBuf)>,
 ) -> Result<()> {
     if env.engine() != Engine::Sqlite {
-        return match data {
-            Data::Audit => gen::audit(env, rows, signed),
-            Data::Challenge => gen::challenges(env, rows),
-        };
+        return generate(env, data, rows, signed);
     }
     let db = PathBuf::from(env.db_name());
     for ext in ["-wal", "-shm", "-journal"] {
@@ -210,21 +238,14 @@ fn prepare(
         p.push(ext);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
-    let audit = data == Data::Audit;
-    if let Some((_, _, t)) = templates.iter().find(|(a, r, _)| *a == audit && *r == rows) {
+    if let Some((_, _, t)) = templates.iter().find(|(d, r, _)| *d == data && *r == rows) {
         std::fs::copy(t, &db).context("restore the template")?;
         return Ok(());
     }
-    match data {
-        Data::Audit => gen::audit(env, rows, signed)?,
-        Data::Challenge => gen::challenges(env, rows)?,
-    }
-    let t = env.path(&format!(
-        "template-{}-{rows}.sqlite",
-        if audit { "audit" } else { "challenge" }
-    ));
+    generate(env, data, rows, signed)?;
+    let t = env.path(&format!("template-{}-{rows}.sqlite", data.name()));
     std::fs::copy(&db, &t).context("save the template")?;
-    templates.push((audit, rows, t));
+    templates.push((data, rows, t));
     Ok(())
 }
 
@@ -322,9 +343,13 @@ fn main() -> Result<()> {
             let t = Instant::now();
             gen::challenges(&env, cli.rows)?;
             let tc = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            gen::tokens(&env, cli.tokens)?;
+            let tt = t.elapsed().as_secs_f64();
             println!(
-                "{ename}: {} audit rows in {ta:.1} s ({} signed), {} challenges in {tc:.1} s",
-                cli.rows, cli.signed, cli.rows
+                "{ename}: {} audit rows in {ta:.1} s ({} signed), {} challenges in {tc:.1} s, \
+                 {} tokens in {tt:.1} s",
+                cli.rows, cli.signed, cli.rows, cli.tokens
             );
             if let Some(keep) = &cli.keep {
                 keep_copy(&env, keep)?;
@@ -339,9 +364,12 @@ fn main() -> Result<()> {
         if policies {
             policy::run(&env, &bin, ename, cli.policies, cli.runs)?;
         }
-        let mut templates: Vec<(bool, u64, PathBuf)> = Vec::new();
+        let mut templates: Vec<(Data, u64, PathBuf)> = Vec::new();
         for sc in &wanted {
-            let rows = sc.rows.unwrap_or(cli.rows);
+            let rows = sc.rows.unwrap_or(match sc.data {
+                Data::Tokens => cli.tokens,
+                Data::Audit | Data::Challenge => cli.rows,
+            });
             let mut walls = Vec::new();
             let mut peak = 0i64;
             for _ in 0..cli.runs {
