@@ -47,3 +47,14 @@ pub use servers::{engines, server_location, Engine};
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
+
+/// The entry of `enckey status --check-db --format json` output `j` for `column` (e.g.
+/// `token.key_enc`); panics with the whole document when there is none.
+pub fn check_db_column<'a>(j: &'a serde_json::Value, column: &str) -> &'a serde_json::Value {
+    j["check_db"]["columns"]
+        .as_array()
+        .expect("check_db.columns")
+        .iter()
+        .find(|c| c["column"] == column)
+        .unwrap_or_else(|| panic!("no column {column} in {j}"))
+}

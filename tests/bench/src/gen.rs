@@ -423,16 +423,7 @@ pub fn tokens(env: &TestEnv, n: u64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mfactl_tests::engines;
-
-    fn column<'a>(j: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-        j["check_db"]["columns"]
-            .as_array()
-            .expect("columns")
-            .iter()
-            .find(|c| c["column"] == name)
-            .unwrap_or_else(|| panic!("no column {name} in {j}"))
-    }
+    use mfactl_tests::{check_db_column, engines};
 
     fn check_db(env: &TestEnv) -> (mfactl_tests::Output, serde_json::Value) {
         let out = env.mfactl(&[
@@ -509,7 +500,7 @@ mod tests {
             let (out, j) = check_db(&env);
             assert_eq!(out.code, 0, "{engine}: {out:?}");
             for (name, checked) in [("token.key_enc", 500), ("token.user_pin", 100)] {
-                let c = column(&j, name);
+                let c = check_db_column(&j, name);
                 assert_eq!(c["checked"], checked, "{engine} {name}: {c}");
                 assert_eq!(c["ok"], checked, "{engine} {name}: {c}");
                 assert_eq!(c["failed"], 0, "{engine} {name}: {c}");
@@ -532,7 +523,7 @@ mod tests {
             let (out, j) = check_db(&env);
             assert_eq!(out.code, 1, "{engine}: {out:?}");
             assert!(
-                column(&j, "token.key_enc")["failed"].as_u64() > Some(0),
+                check_db_column(&j, "token.key_enc")["failed"].as_u64() > Some(0),
                 "{j}"
             );
         }

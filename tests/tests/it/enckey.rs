@@ -4,7 +4,7 @@
 //! engine. Vectors: privacyIDEA 3.14's `enckey.bin`, `enckey.enc` (passphrase `test1234!`) and
 //! `db-values.json`.
 
-use mfactl_tests::{engines, Engine, Output, TestEnv};
+use mfactl_tests::{check_db_column, engines, Engine, Output, TestEnv};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -853,15 +853,6 @@ fn load_vector_rows(env: &TestEnv) {
     ));
 }
 
-fn column<'a>(j: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    j["check_db"]["columns"]
-        .as_array()
-        .expect("columns")
-        .iter()
-        .find(|c| c["column"] == name)
-        .unwrap_or_else(|| panic!("no column {name} in {j}"))
-}
-
 #[test]
 fn check_db_decrypts_every_encrypted_column_on_all_engines() {
     for engine in engines() {
@@ -882,7 +873,7 @@ fn check_db_decrypts_every_encrypted_column_on_all_engines() {
             ("radiusserver.secret", 0, 0, 0),
         ];
         for (name, checked, pkcs7, legacy) in expect {
-            let c = column(&j, name);
+            let c = check_db_column(&j, name);
             assert_eq!(c["checked"], checked, "{engine} {name}: {c}");
             assert_eq!(c["ok"], checked, "{engine} {name}: {c}");
             assert_eq!(c["failed"], 0, "{engine} {name}: {c}");
@@ -900,7 +891,7 @@ fn check_db_decrypts_every_encrypted_column_on_all_engines() {
         // --sample limits the rows per column.
         let (out, j) = status_json(&env, &["--check-db", "--sample", "1"], &[]);
         assert_eq!(out.code, 0, "{engine}: {out:?}");
-        assert_eq!(column(&j, "config.Value")["checked"], 1);
+        assert_eq!(check_db_column(&j, "config.Value")["checked"], 1);
 
         // Text output: one line per column.
         let out = env.mfactl(&["enckey", "status", "--check-db"]);
@@ -919,10 +910,10 @@ fn check_db_decrypts_every_encrypted_column_on_all_engines() {
         let (out, j) = status_json(&env, &["--check-db"], &[]);
         assert_eq!(out.code, 1, "{engine}: {out:?}");
         assert!(out.stderr.contains("do not decrypt"), "{engine}: {out:?}");
-        let c = column(&j, "config.Value");
+        let c = check_db_column(&j, "config.Value");
         assert_eq!(c["failed"], 8, "{engine}: {c}");
         assert_eq!(
-            column(&j, "token.key_enc")["failed"],
+            check_db_column(&j, "token.key_enc")["failed"],
             0,
             "slot 0 is unchanged"
         );
@@ -1036,7 +1027,7 @@ fn privacyidea_values_under_an_mfactl_key_pass_check_db_on_all_engines() {
         .ok();
         let (out, j) = status_json(&env, &["--check-db"], &[]);
         assert_eq!(out.code, 0, "{engine}: {out:?}");
-        let c = column(&j, "config.Value");
+        let c = check_db_column(&j, "config.Value");
         assert_eq!(c["checked"], 1, "{engine}: {c}");
         assert_eq!(c["ok"], 1, "{engine}: {c}");
         assert_eq!(c["pkcs7"], 1, "{engine}: {c}");
