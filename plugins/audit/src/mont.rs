@@ -208,8 +208,8 @@ fn mul_fixed<const N: usize>(a: &[u64; N], b: &[u64; N], n: &[u64; N], n0inv: u6
 /// time per RSA-2048 verification (for e = 65537, 16 of its 19 products are squares).
 #[inline(always)]
 fn sqr_fixed<const N: usize>(a: &[u64; N], n: &[u64; N], n0inv: u64) -> [u64; N] {
-    // [u64; 2 * N] needs unstable const generics; 2·64 limbs plus one spare cover every N used.
-    let mut t = [0u64; 129];
+    // [u64; 2 * N] needs unstable const generics; 2·64 limbs cover every N used (N ≤ 64).
+    let mut t = [0u64; 128];
     for i in 0..N - 1 {
         let ai = a[i] as u128;
         let mut c = 0u64;

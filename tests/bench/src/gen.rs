@@ -123,23 +123,23 @@ pub fn audit(env: &TestEnv, n: u64, signed: u64) -> Result<()> {
             "x % 200".into(),
         ],
     );
-    let (with, from) = series(e, n);
-    let (pre, with) = if e == Engine::Sqlite {
-        (with, String::new())
-    } else {
-        (String::new(), with)
-    };
-    let sql = format!(
-        "{pre}INSERT INTO pidea_audit (id, date, startdate, duration, signature, action, success, \
-         authentication, serial, token_type, container_serial, container_type, {u}, realm, resolver, \
-         administrator, action_detail, info, privacyidea_server, client, user_agent, \
-         user_agent_version, loglevel, clearance_level, thread_id, policies) \
-         {with}SELECT x, {date}, {date}, {duration}, '{sig}', {action}, x % 2, 'ACCEPT', {serial}, \
-         'hotp', '', '', {user}, {realm}, 'reso1', '', '', 'matching 1 tokens', 'pi.example.test', \
-         {client}, 'privacyIDEA-LDAP', '3.14', 'default', 'default', '140000000000001', \
-         'auth-otppin' FROM {from}",
-        u = q(e, "user"),
-        sig = fake_signature(),
+    let sql = insert_series(
+        e,
+        n,
+        &format!(
+            "pidea_audit (id, date, startdate, duration, signature, action, success, \
+             authentication, serial, token_type, container_serial, container_type, {u}, realm, \
+             resolver, administrator, action_detail, info, privacyidea_server, client, user_agent, \
+             user_agent_version, loglevel, clearance_level, thread_id, policies)",
+            u = q(e, "user")
+        ),
+        &format!(
+            "x, {date}, {date}, {duration}, '{sig}', {action}, x % 2, 'ACCEPT', {serial}, 'hotp', \
+             '', '', {user}, {realm}, 'reso1', '', '', 'matching 1 tokens', 'pi.example.test', \
+             {client}, 'privacyIDEA-LDAP', '3.14', 'default', 'default', '140000000000001', \
+             'auth-otppin'",
+            sig = fake_signature(),
+        ),
     );
     env.sql(&sql);
     if signed > 0 {
@@ -234,18 +234,16 @@ pub fn challenges(env: &TestEnv, n: u64) -> Result<()> {
     let otp = if e == Engine::Postgres { "false" } else { "0" };
     let tx = concat(e, &["'tx'".into(), pad(e, "x", 20)]);
     let serial = concat(e, &["'HOTP'".into(), pad(e, "x % 50000", 8)]);
-    let (with, from) = series(e, n);
-    let (pre, with) = if e == Engine::Sqlite {
-        (with, String::new())
-    } else {
-        (String::new(), with)
-    };
-    env.sql(&format!(
-        "{pre}INSERT INTO challenge (id, transaction_id, data, challenge, {session}, serial, {tsc}, \
-         expiration, received_count, otp_valid) {with}SELECT x, {tx}, '', 'challenge', '', {serial}, \
-         {created}, {expiration}, 0, {otp} FROM {from}",
-        session = q(e, "session"),
-        tsc = q(e, "timestamp"),
+    env.sql(&insert_series(
+        e,
+        n,
+        &format!(
+            "challenge (id, transaction_id, data, challenge, {session}, serial, {tsc}, expiration, \
+             received_count, otp_valid)",
+            session = q(e, "session"),
+            tsc = q(e, "timestamp"),
+        ),
+        &format!("x, {tx}, '', 'challenge', '', {serial}, {created}, {expiration}, 0, {otp}"),
     ));
     Ok(())
 }
