@@ -394,6 +394,38 @@ impl TestEnv {
         cmd.run()
     }
 
+    /// Runs `mfactl --config <mfactl.toml> ARGS…` on a pseudo-terminal (util-linux `script`),
+    /// typing `lines` one per second; returns the exit code and everything the terminal showed
+    /// (stdout and stderr together).
+    pub fn mfactl_on_tty(&self, args: &[&str], lines: &[&str]) -> (i32, String) {
+        let mut cmd = format!(
+            "{} --config {}",
+            crate::mfactl_bin().display(),
+            self.config_path().display()
+        );
+        for a in args {
+            cmd.push(' ');
+            cmd.push_str(a);
+        }
+        let typed: String = lines
+            .iter()
+            .map(|l| format!("sleep 1; printf '%s\\n' '{l}'; "))
+            .chain(std::iter::once("true".to_string()))
+            .collect();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("({typed}) | script -q -e -c '{cmd}' /dev/null"))
+            .current_dir(self.dir())
+            // a terminal run must prompt, not read the passphrase file of the environment
+            .env_remove("MFACTL_ENCKEY_PASSWORD_FILE")
+            .output()
+            .expect("run script(1)");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
     // ------------------------------------------------------------------ direct SQL
 
     /// Runs SQL (one or more `;`-separated statements) on the main database; panics on error.

@@ -506,37 +506,10 @@ fn default_hash_is_privacyideas_and_privacyidea_accepts_it() {
     }
 }
 
-/// Runs mfactl under a pseudo-terminal (`script`), typing each line after a pause.
-fn mfactl_on_tty(env: &TestEnv, args: &[&str], lines: &[&str]) -> (i32, String) {
-    let mut cmd = format!(
-        "{} --config {}",
-        mfactl_tests::mfactl_bin().display(),
-        env.config_path().display()
-    );
-    for a in args {
-        cmd.push(' ');
-        cmd.push_str(a);
-    }
-    let typed: String = lines
-        .iter()
-        .map(|l| format!("sleep 1; printf '%s\\n' '{l}'; "))
-        .collect();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("({typed}) | script -q -e -c '{cmd}' /dev/null"))
-        .current_dir(env.dir())
-        .output()
-        .expect("run script(1)");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn add_and_change_prompt_twice_on_a_terminal() {
     let env = cheap_env(Engine::Sqlite);
-    let (code, text) = mfactl_on_tty(&env, &["admin", "add", "tina"], &["Geheim 1", "Geheim 1"]);
+    let (code, text) = env.mfactl_on_tty(&["admin", "add", "tina"], &["Geheim 1", "Geheim 1"]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("Password for admin tina: "), "{text}");
     assert!(
@@ -547,17 +520,17 @@ fn add_and_change_prompt_twice_on_a_terminal() {
     env.mfactl(&["admin", "verify", "tina", "--password-file", &pw])
         .ok();
     // mismatching entries: exit 1, nothing changed
-    let (code, text) = mfactl_on_tty(&env, &["admin", "change", "tina"], &["neu 1", "neu 2"]);
+    let (code, text) = env.mfactl_on_tty(&["admin", "change", "tina"], &["neu 1", "neu 2"]);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("New password for admin tina: "), "{text}");
     assert!(text.contains("do not match"), "{text}");
     env.mfactl(&["admin", "verify", "tina", "--password-file", &pw])
         .ok();
     // change without options asks for the new password
-    let (code, text) = mfactl_on_tty(&env, &["admin", "change", "tina"], &["neu 3", "neu 3"]);
+    let (code, text) = env.mfactl_on_tty(&["admin", "change", "tina"], &["neu 3", "neu 3"]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("Admin tina: password changed."), "{text}");
-    let (code, text) = mfactl_on_tty(&env, &["admin", "verify", "tina"], &["neu 3"]);
+    let (code, text) = env.mfactl_on_tty(&["admin", "verify", "tina"], &["neu 3"]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("matches"), "{text}");
 }

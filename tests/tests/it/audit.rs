@@ -653,3 +653,43 @@ fn dump_and_verify_page_through_large_tables() {
         );
     }
 }
+
+/// On a terminal the long commands draw a progress bar on stderr (deletes: when chunked, the
+/// only way to see progress of a delete); in a pipe (cron) they do not.
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let env = env_with_audit(Engine::Sqlite);
+    insert_rows(&env, &daily_rows(30, 1), false);
+    fs::copy(
+        reference_dir().join("vectors/audit/public.pem"),
+        env.audit_public_key_path(),
+    )
+    .expect("copy the public key");
+    let (code, text) = env.mfactl_on_tty(&["audit", "verify"], &[]);
+    assert_eq!(code, 1, "unsigned rows fail the check: {text}");
+    assert!(
+        text.contains("verifying audit signatures [") && text.contains("30/30 (100%)"),
+        "{text}"
+    );
+    let (code, text) = env.mfactl_on_tty(
+        &[
+            "audit",
+            "rotate",
+            "-hw",
+            "20",
+            "-lw",
+            "10",
+            "--chunksize",
+            "5",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("deleting audit entries ["), "{text}");
+    let out = env.mfactl(&["audit", "verify"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        !out.stderr.contains("verifying audit signatures"),
+        "{out:?}"
+    );
+}

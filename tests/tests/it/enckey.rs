@@ -1034,49 +1034,16 @@ fn privacyidea_values_under_an_mfactl_key_pass_check_db_on_all_engines() {
     }
 }
 
-/// Runs mfactl under a pseudo-terminal (`script`), typing `typed` after a second.
-fn mfactl_on_tty(env: &TestEnv, args: &[&str], typed: &str) -> std::process::Output {
-    mfactl_on_tty_lines(env, args, &[typed])
-}
-
-/// Same, typing each line after a pause.
-fn mfactl_on_tty_lines(env: &TestEnv, args: &[&str], lines: &[&str]) -> std::process::Output {
-    let mut cmd = format!(
-        "{} --config {}",
-        mfactl_tests::mfactl_bin().display(),
-        env.config_path().display()
-    );
-    for a in args {
-        cmd.push(' ');
-        cmd.push_str(a);
-    }
-    let typed: String = lines
-        .iter()
-        .map(|l| format!("sleep 1; printf '%s\\n' '{l}'; "))
-        .collect();
-    let shell = format!("({typed}) | script -q -e -c '{cmd}' /dev/null");
-
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg(shell)
-        .current_dir(env.dir())
-        .env_remove("MFACTL_ENCKEY_PASSWORD_FILE")
-        .output()
-        .expect("run script(1)")
-}
-
 #[test]
 fn a_wrapped_encfile_prompts_on_a_terminal() {
     let env = file_env();
     env.write_enckey(ENC);
     let dir = env.path("shares");
-    let out = mfactl_on_tty(
-        &env,
+    let (code, text) = env.mfactl_on_tty(
         &["enckey", "split", "-n", "2", "-t", "2", "-o", s(&dir)],
-        "test1234!",
+        &["test1234!"],
     );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    assert_eq!(code, 0, "{text}");
     assert!(text.contains("Passphrase for"), "{text}");
     let files: Vec<PathBuf> = fs::read_dir(&dir)
         .expect("ls")
@@ -1090,13 +1057,11 @@ fn a_wrapped_encfile_prompts_on_a_terminal() {
     assert_eq!(fs::read(&back).expect("r"), BIN);
     // A wrong passphrase on the terminal: exit 1, nothing written.
     let dir2 = env.path("shares2");
-    let out = mfactl_on_tty(
-        &env,
+    let (code, text) = env.mfactl_on_tty(
         &["enckey", "split", "-n", "2", "-t", "2", "-o", s(&dir2)],
-        "nope",
+        &["nope"],
     );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(code, 1, "{text}");
     assert!(text.contains("wrong passphrase"), "{text}");
     assert!(!dir2.exists());
 
@@ -1115,13 +1080,9 @@ fn a_wrapped_encfile_prompts_on_a_terminal() {
     typo[i] = if typo[i] == b'0' { b'1' } else { b'0' };
     let typo = String::from_utf8(typo).expect("utf8");
     let back2 = env.path("back2");
-    let out = mfactl_on_tty_lines(
-        &env,
-        &["enckey", "combine", "-o", s(&back2)],
-        &[&typo, &s1, &s2],
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let (code, text) =
+        env.mfactl_on_tty(&["enckey", "combine", "-o", s(&back2)], &[&typo, &s1, &s2]);
+    assert_eq!(code, 0, "{text}");
     assert!(text.contains("share rejected: checksum mismatch"), "{text}");
     assert!(text.contains("Share 2 of 2"), "{text}");
     assert_eq!(fs::read(&back2).expect("r"), BIN);
